@@ -1,0 +1,30 @@
+# Set-up is part of every target: a fresh clone needs only `make demo` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kam-policy decide --facts examples/company.json --at 2026-11-27T09:00:00+08:00 --format table
+
+test: $(STAMP)
+	$(BIN)/pytest
+	$(BIN)/ruff check kam_policy tests examples benchmarks
+	$(BIN)/mypy
+
+lint: $(STAMP)
+	$(BIN)/ruff check kam_policy tests examples benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
