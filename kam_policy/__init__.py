@@ -1,0 +1,1 @@
+"""kam_policy: a rules engine and policy language for key-account staff management."""
