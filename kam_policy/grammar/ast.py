@@ -189,11 +189,12 @@ class TypeExpr(Node):
 
 @dataclass(frozen=True)
 class FieldDecl(Node):
-    """``name: type``."""
+    """``name: type``; ``name?: type`` marks a conclusion value an emit may leave out."""
 
     name: str
     type: TypeExpr
     span: Span = _span()
+    optional: bool = field(default=False)
 
 
 @dataclass(frozen=True)

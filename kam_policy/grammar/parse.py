@@ -313,8 +313,9 @@ class _ToAst(Transformer[Token, ast.Module]):
                            self._tspan(member))
         return ast.EnumDecl(str(name), values, ordered, self._span(meta))
 
-    def field_decl(self, meta: Meta, name: Token, type_: ast.TypeExpr) -> ast.FieldDecl:
-        return ast.FieldDecl(str(name), type_, self._span(meta))
+    def field_decl(self, meta: Meta, name: Token, optional: Token | None,
+                   type_: ast.TypeExpr) -> ast.FieldDecl:
+        return ast.FieldDecl(str(name), type_, self._span(meta), optional is not None)
 
     def simple_type(self, meta: Meta, name: Token, precision: Token | None,
                     optional: Token | None) -> ast.TypeExpr:

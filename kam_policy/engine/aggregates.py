@@ -1,0 +1,213 @@
+"""Aggregates over facts, conclusions, lists and enums: count, exists, none, all, sum, min,
+max and list. An equality test in the filter (``x.client_id == cl.id``) becomes a hash index
+built once per decision, so a join costs a lookup instead of a scan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kam_policy.engine import exact
+from kam_policy.engine.types import ANY, BOOL, NUMBER, Type, enum_type, fact_type, list_of
+from kam_policy.grammar import ast
+
+if TYPE_CHECKING:
+    from kam_policy.engine.compile_expr import ExprCompiler, Fn, Scope, Typed
+
+Source = Callable[[Any, dict[str, Any]], Sequence[Any]]
+
+
+def compile_aggregate(compiler: ExprCompiler, node: ast.Aggregate, scope: Scope) -> Typed:
+    """Type and compile one aggregate expression."""
+    from kam_policy.engine.compile_expr import Typed
+
+    resolved = _source(compiler, node.source, scope)
+    if resolved is None:
+        return Typed(ANY, lambda ctx, env: None, True, None)
+    kind, name, element, items = resolved
+    inner = {**scope, node.var: element}
+    where = node.where
+    if kind in ("fact", "conclusion") and where is not None and node.func != "all":
+        indexed = _indexed(compiler, node, kind, name or "", element, where, scope)
+        if indexed is not None:
+            items, where = indexed
+    test = compiler.condition(where, inner).fn if where is not None else None
+    if node.func in ("count", "exists", "none", "all"):
+        return Typed(NUMBER if node.func == "count" else BOOL,
+                     _quantifier(node.func, node.var, items, test))
+    assert node.value is not None
+    value = compiler.compile(node.value, inner)
+    result_type = _fold_type(compiler, node, value.type)
+    ordered = kind in ("fact", "conclusion")
+    return Typed(result_type, _fold(node.func, node.var, items, test, value.fn, value.type,
+                                    compiler, ordered))
+
+
+def _source(compiler: ExprCompiler, source: ast.Expr,
+            scope: Scope) -> tuple[str, str | None, Type, Source] | None:
+    if isinstance(source, ast.Name) and source.id not in scope:
+        name = source.id
+        if name in compiler.decls.facts:
+            return "fact", name, fact_type(name), lambda ctx, env: ctx.facts(name)
+        if name in compiler.decls.conclusions:
+            compiler.state.reads.add(name)
+            return ("conclusion", name, Type("conclusion", name),
+                    lambda ctx, env: ctx.conclusions.get(name, ()))
+        if name in compiler.decls.enums:
+            members = compiler.decls.enums[name].members
+            return "enum", name, enum_type(name), lambda ctx, env: members
+    typed = compiler.compile(source, scope)
+    if typed.type.kind in ("list", "map"):
+        get = typed.fn
+        return ("list", None, typed.type.args[0],
+                lambda ctx, env: tuple(get(ctx, env) or ()))
+    if typed.type.kind == "any":
+        return None
+    compiler.error("check.bad-source", f"cannot go through {typed.type}", source.span,
+                   "write a fact type (Complaint), a conclusion name (grade), an enum or a list")
+    return None
+
+
+def _indexed(compiler: ExprCompiler, node: ast.Aggregate, kind: str, name: str, element: Type,
+             where: ast.Expr, scope: Scope) -> tuple[Source, ast.Expr | None] | None:
+    conjuncts = list(where.values) if isinstance(where, ast.BoolOp) and where.op == "and" \
+        else [where]
+    for position, test in enumerate(conjuncts):
+        split = _equality_on_var(test, node.var)
+        if split is None:
+            continue
+        key_side, probe_side = split
+        key = compiler.compile(key_side, {node.var: element}).fn
+        probe = compiler.compile(probe_side, scope).fn
+        rest = conjuncts[:position] + conjuncts[position + 1 :]
+        remaining: ast.Expr | None = None
+        if len(rest) == 1:
+            remaining = rest[0]
+        elif rest:
+            remaining = ast.BoolOp("and", tuple(rest), where.span)
+        return _index_source(compiler.new_site(), kind, name, node.var, key, probe), remaining
+    return None
+
+
+def _index_source(site: int, kind: str, name: str, var: str, key: Fn, probe: Fn) -> Source:
+    def items(ctx: Any, env: dict[str, Any]) -> Sequence[Any]:
+        table = ctx.index(site, kind, name, lambda item: key(ctx, {var: item}))
+        found: Sequence[Any] = table.get(probe(ctx, env), ())
+        return found
+
+    return items
+
+
+def _equality_on_var(test: ast.Expr, var: str) -> tuple[ast.Expr, ast.Expr] | None:
+    if not isinstance(test, ast.Compare) or test.op != "==":
+        return None
+    for key_side, probe_side in ((test.left, test.right), (test.right, test.left)):
+        if _is_path_of(key_side, var) and not _mentions(probe_side, var):
+            return key_side, probe_side
+    return None
+
+
+def _is_path_of(expr: ast.Expr, var: str) -> bool:
+    while isinstance(expr, ast.Attr):
+        expr = expr.obj
+    return isinstance(expr, ast.Name) and expr.id == var
+
+
+def _mentions(expr: ast.Node, var: str) -> bool:
+    if isinstance(expr, ast.Name):
+        return expr.id == var
+    for value in vars(expr).values():
+        children = value if isinstance(value, tuple) else (value,)
+        for child in children:
+            if isinstance(child, ast.Node) and _mentions(child, var):
+                return True
+    return False
+
+
+def _quantifier(func: str, var: str, items: Source, test: Fn | None) -> Fn:
+    if func == "count":
+        def count(ctx: Any, env: dict[str, Any]) -> int:
+            found = items(ctx, env)
+            if test is None:
+                return len(found)
+            local = dict(env)
+            total = 0
+            for item in found:
+                local[var] = item
+                if test(ctx, local):
+                    total += 1
+            return total
+
+        return count
+    want_all = func == "all"
+    negate = func == "none"
+
+    def quantify(ctx: Any, env: dict[str, Any]) -> bool:
+        found = items(ctx, env)
+        if test is None:
+            result = bool(found) if not want_all else True
+            return not result if negate else result
+        local = dict(env)
+        for item in found:
+            local[var] = item
+            holds = bool(test(ctx, local))
+            if want_all and not holds:
+                return False
+            if not want_all and holds:
+                return not negate
+        return want_all or negate
+
+    return quantify
+
+
+def _fold_type(compiler: ExprCompiler, node: ast.Aggregate, value: Type) -> Type:
+    if node.func == "list":
+        return list_of(value)
+    if node.func == "sum" and value.kind not in ("number", "duration", "any", "null"):
+        compiler.error("check.type-mismatch", f"sum needs numbers or durations, not {value}",
+                       node.span)
+        return ANY
+    return value
+
+
+def _fold(func: str, var: str, items: Source, test: Fn | None, value: Fn, value_type: Type,
+          compiler: ExprCompiler, sort_list: bool) -> Fn:
+    info = compiler.enum(value_type)
+    rank = info.rank if info is not None else None
+
+    def collect(ctx: Any, env: dict[str, Any]) -> list[Any]:
+        local = dict(env)
+        out = []
+        for item in items(ctx, env):
+            local[var] = item
+            if test is None or test(ctx, local):
+                out.append(value(ctx, local))
+        return out
+
+    if func == "list":
+        if sort_list:
+            return lambda ctx, env: tuple(sorted(collect(ctx, env), key=_canonical))
+        return lambda ctx, env: tuple(collect(ctx, env))
+    if func == "sum":
+        def total(ctx: Any, env: dict[str, Any]) -> Any:
+            result: Any = 0
+            for item in collect(ctx, env):
+                if item is not None:
+                    result = exact.add(result, item)
+            return result
+
+        return total
+    pick = min if func == "min" else max
+
+    def extreme(ctx: Any, env: dict[str, Any]) -> Any:
+        present = [v for v in collect(ctx, env) if v is not None]
+        if rank is not None:
+            present = [v for v in present if v in rank]
+            return pick(present, key=rank.__getitem__) if present else None
+        return pick(present) if present else None
+
+    return extreme
+
+
+def _canonical(value: Any) -> tuple[str, str]:
+    return (type(value).__name__, str(value))

@@ -1,0 +1,227 @@
+"""Rules -> ``CompiledRule``: the source a rule iterates, its let/when steps, its emits and the
+conclusions it reads and writes (for ordering)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kam_policy.engine.compile_expr import CompileState, ExprCompiler, Fn, Scope, Typed
+from kam_policy.engine.conversions import check_assignable
+from kam_policy.engine.declarations import did_you_mean
+from kam_policy.engine.types import ANY, Type, fact_type
+from kam_policy.grammar import ast
+from kam_policy.grammar.span import Span
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+_PATH = re.compile(r"^[^\W\d]\w*(\.[^\W\d]\w*)*$")
+
+
+@dataclass(frozen=True)
+class Step:
+    """A ``let`` (binds ``name``) or a ``when`` (``name`` is None) of a rule."""
+
+    name: str | None
+    fn: Fn
+    node: ast.LetClause | ast.WhenClause | ast.ForClause
+
+
+@dataclass(frozen=True)
+class CompiledEmit:
+    """One ``emit``: the conclusion, its value closures in declared order, and its subject."""
+
+    name: str
+    fields: tuple[str, ...]
+    values: tuple[Fn, ...]
+    subject: Fn | None  # None: the rule's own subject
+    subject_fact: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule ready to evaluate."""
+
+    id: str
+    title: str | None
+    section: str | None
+    span: Span
+    var: str
+    source_kind: str  # fact | conclusion | list
+    source: Callable[[Any, dict[str, Any]], Any]
+    steps: tuple[Step, ...]
+    emits: tuple[CompiledEmit, ...]
+    reason: Callable[[Any, dict[str, Any]], str] | None
+    reads: frozenset[str]
+    writes: frozenset[str]
+    node: ast.Rule
+
+
+def compile_rule(compiler: ExprCompiler, rule: ast.Rule) -> CompiledRule | None:
+    """Type-check and compile one rule; None if it has errors (they are in the compiler)."""
+    compiler.state = CompileState()
+    errors_before = len(compiler.diagnostics)
+    first = rule.clauses[0]
+    if not isinstance(first, ast.ForClause):
+        compiler.error("check.rule-shape", f"rule {rule.id} must start with 'for x in ...'",
+                       first.span, "say what the rule is about, e.g. 'for c in Complaint'")
+        return None
+    source = _source(compiler, first)
+    if source is None:
+        return None
+    kind, element, items, subject_fact = source
+    scope: Scope = {first.var: element}
+    steps: list[Step] = []
+    if first.where is not None:
+        steps.append(Step(None, compiler.condition(first.where, scope).fn, first))
+    for clause in rule.clauses[1:]:
+        steps.extend(_step(compiler, clause, scope))
+    emits = [_emit(compiler, rule, e, scope, kind, subject_fact, first.var) for e in rule.emits]
+    reason = _template(compiler, rule.because, scope, rule.span) if rule.because else None
+    if len(compiler.diagnostics) > errors_before:
+        return None
+    return CompiledRule(
+        rule.id, rule.title, rule.section, rule.span, first.var, kind, items, tuple(steps),
+        tuple(e for e in emits if e is not None), reason, frozenset(compiler.state.reads),
+        frozenset(e.name for e in rule.emits), rule)
+
+
+def _source(compiler: ExprCompiler,
+            clause: ast.ForClause) -> tuple[str, Type, Callable[..., Any], str | None] | None:
+    expr = clause.source
+    decls = compiler.decls
+    if isinstance(expr, ast.Name) and expr.id in decls.facts:
+        name = expr.id
+        return "fact", fact_type(name), lambda ctx, env: ctx.facts(name), name
+    if isinstance(expr, ast.Name) and expr.id in decls.conclusions:
+        name = expr.id
+        compiler.state.reads.add(name)
+        return ("conclusion", Type("conclusion", name),
+                lambda ctx, env: tuple(ctx.conclusions.get(name, ())), decls.conclusions[name].about)
+    typed = compiler.compile(expr, {})
+    if typed.type.kind == "list":
+        get = typed.fn
+        return "list", typed.type.args[0], lambda ctx, env: get(ctx, env) or (), None
+    if typed.type.kind != "any":
+        known = [*decls.facts, *decls.conclusions]
+        compiler.error("check.bad-source", "a rule goes through a fact type or a conclusion",
+                       expr.span, did_you_mean(getattr(expr, "id", ""), known)
+                       or f"one of: {', '.join(known)}")
+    return None
+
+
+def _step(compiler: ExprCompiler, clause: ast.Clause, scope: Scope) -> list[Step]:
+    if isinstance(clause, ast.LetClause):
+        if clause.name in scope or clause.name == "now" or clause.name in compiler.params:
+            compiler.error("check.duplicate", f"'{clause.name}' is already bound here",
+                           clause.span, "choose another name")
+        typed = compiler.compile(clause.value, scope)
+        scope[clause.name] = typed.type
+        return [Step(clause.name, typed.fn, clause)]
+    if isinstance(clause, ast.WhenClause):
+        return [Step(None, compiler.condition(clause.cond, scope).fn, clause)]
+    compiler.error("check.rule-shape", "a rule has one 'for', at its start", clause.span,
+                   "use an aggregate such as exists(x in ... where ...) to look at other facts")
+    return []
+
+
+def _emit(compiler: ExprCompiler, rule: ast.Rule, emit: ast.Emit, scope: Scope, kind: str,
+          subject_fact: str | None, var: str) -> CompiledEmit | None:
+    decl = compiler.decls.conclusions.get(emit.name)
+    if decl is None:
+        compiler.error("check.unknown-conclusion", f"unknown conclusion '{emit.name}'", emit.span,
+                       did_you_mean(emit.name, compiler.decls.conclusions)
+                       or "declare it with 'conclusion name(...) about Fact'")
+        return None
+    declared = {f.name: f for f in decl.fields}
+    given = {a.name: a for a in emit.args if a.name}
+    for name in given:
+        if name not in declared:
+            compiler.error("check.unknown-field", f"conclusion '{emit.name}' has no value "
+                           f"'{name}'", given[name].span,
+                           did_you_mean(name, declared) or
+                           f"its values: {', '.join(declared) or '(none)'}")
+    missing = [n for n, f in declared.items() if n not in given and not f.optional]
+    if missing:
+        compiler.error("check.missing-value", f"emit {emit.name} lacks "
+                       f"{', '.join(repr(m) for m in missing)}", emit.span,
+                       f"{emit.name} has the values ({', '.join(declared)})")
+    values = []
+    names = []
+    for name, field_decl in declared.items():
+        arg = given.get(name)
+        if arg is None:
+            continue
+        names.append(name)
+        typed = compiler.compile(arg.value, scope)
+        target = compiler.written_type(field_decl.type)
+        check_assignable(compiler, typed, target, arg.span, f"value '{name}' of {emit.name}")
+        values.append(typed.fn)
+    subject = _subject(compiler, emit, decl, scope, kind, subject_fact, var)
+    if subject is None:
+        return None
+    return CompiledEmit(emit.name, tuple(names), tuple(values), subject[0], decl.about,
+                        emit.span)
+
+
+def _subject(compiler: ExprCompiler, emit: ast.Emit, decl: ast.ConclusionDecl, scope: Scope,
+             kind: str, subject_fact: str | None, var: str) -> tuple[Fn | None] | None:
+    if emit.about is None:
+        if subject_fact != decl.about:
+            what = subject_fact or "a list item"
+            compiler.error("check.subject", f"{emit.name} is about {decl.about}, but this rule "
+                           f"is about {what}", emit.span,
+                           f"add 'about' with the {decl.about}, e.g. "
+                           f"'about {decl.about}[{var}.{decl.about.lower()}_id]'")
+            return None
+        if kind == "conclusion":
+            return (lambda ctx, env: env[var].subject,)
+        return (None,)
+    typed: Typed = compiler.compile(emit.about, scope)
+    if typed.type.kind != "any" and typed.type != fact_type(decl.about):
+        compiler.error("check.subject", f"{emit.name} is about {decl.about}, not {typed.type}",
+                       emit.about.span)
+        return None
+    return (typed.fn,)
+
+
+def _template(compiler: ExprCompiler, text: str, scope: Scope,
+              span: Span) -> Callable[[Any, dict[str, Any]], str]:
+    """Compile a ``because`` text; ``{name}`` and ``{name.field}`` show bound values."""
+    from kam_policy.engine.values import human
+
+    parts: list[str | Fn] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(text):
+        parts.append(text[position : match.start()])
+        position = match.end()
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            parts.append(token[0])
+            continue
+        path = (match.group(1) or "").strip()
+        if not _PATH.match(path):
+            compiler.error("check.reason", f"'{{{path}}}' in the reason text is not a name",
+                           span, "write {name} or {name.field}; use {{ and }} for braces")
+            continue
+        names = path.split(".")
+        expr: ast.Expr = ast.Name(names[0], span)
+        for part in names[1:]:
+            expr = ast.Attr(expr, part, span)
+        if names[0] not in scope and names[0] not in compiler.params and names[0] != "now":
+            compiler.error("check.reason", f"'{names[0]}' in the reason text is not bound",
+                           span, did_you_mean(names[0], [*scope, *compiler.params]))
+            continue
+        parts.append(compiler.compile(expr, scope).fn)
+    parts.append(text[position:])
+    frozen = tuple(parts)
+
+    def render(ctx: Any, env: dict[str, Any]) -> str:
+        return "".join(p if isinstance(p, str) else human(p(ctx, env)) for p in frozen)
+
+    return render
+
+
+__all__ = ["ANY", "CompiledEmit", "CompiledRule", "Step", "compile_rule"]

@@ -1,0 +1,68 @@
+"""Evaluation: compiled rules x facts at ``now`` -> the conclusions they emit, in rule order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kam_policy.engine.compile_rules import CompiledEmit, CompiledRule
+from kam_policy.engine.context import Conclusion, EvalContext
+from kam_policy.errors import Diagnostic, KamPolicyError, PolicyEvalError
+from kam_policy.facts.schema import FactSchema
+
+
+def evaluate(rules: Sequence[CompiledRule], ctx: EvalContext, schema: FactSchema) -> list[str]:
+    """Run every rule over its source; conclusions accumulate in ``ctx``. Returns fired ids."""
+    fired: list[str] = []
+    for rule in rules:
+        try:
+            if _run_rule(rule, ctx, schema):
+                fired.append(rule.id)
+        except KamPolicyError:
+            raise
+        except Exception as error:  # a gap in checking: report it at the rule, never hide it
+            raise PolicyEvalError(Diagnostic(
+                "eval.failed", f"rule {rule.id} failed: {type(error).__name__}: {error}",
+                rule.span)) from error
+    return fired
+
+
+def _run_rule(rule: CompiledRule, ctx: EvalContext, schema: FactSchema) -> bool:
+    steps = rule.steps
+    var = rule.var
+    tracer = ctx.tracer
+    fired = False
+    for item in rule.source(ctx, {}):
+        env: dict[str, Any] = {var: item}
+        for step in steps:
+            value = step.fn(ctx, env)
+            if step.name is not None:
+                env[step.name] = value
+            elif not value:
+                if tracer is not None:
+                    tracer.not_matched(rule, item, step, env)
+                break
+        else:
+            if tracer is not None:
+                tracer.matched(rule, item, env)
+            fired = True
+            reason = rule.reason(ctx, env) if rule.reason is not None else None
+            for emit in rule.emits:
+                _emit(rule, emit, item, env, ctx, schema, reason)
+    return fired
+
+
+def _emit(rule: CompiledRule, emit: CompiledEmit, item: Any, env: dict[str, Any],
+          ctx: EvalContext, schema: FactSchema, reason: str | None) -> None:
+    if emit.subject is not None:
+        subject = emit.subject(ctx, env)
+    else:
+        subject = item
+    if subject is None:
+        raise PolicyEvalError(Diagnostic(
+            "eval.no-subject", f"rule {rule.id}: the subject of {emit.name} is null", emit.span,
+            "check that the 'about' lookup finds a record"))
+    values = {name: fn(ctx, env) for name, fn in zip(emit.fields, emit.values, strict=True)}
+    subject_type = schema[emit.subject_fact].subject
+    ctx.conclusions.setdefault(emit.name, []).append(
+        Conclusion(emit.name, subject, subject_type, values, (rule, emit), reason))

@@ -1,0 +1,123 @@
+"""Calls to decision tables and defined functions: arity, argument types, and the closures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kam_policy.engine.compile_expr import CompileState, ExprCompiler, Fn, Scope, Typed, constant
+from kam_policy.engine.conversions import check_assignable
+from kam_policy.engine.tables import CompiledTable, compile_table
+from kam_policy.engine.types import ANY, Type
+from kam_policy.grammar import ast
+from kam_policy.grammar.span import Span
+
+
+@dataclass
+class Callable_:
+    """A table or defined function, compiled on first use (so definition order is free)."""
+
+    node: ast.Table | ast.Define
+    params: list[tuple[str, Type]] = field(default_factory=list)
+    result: Type = ANY
+    body: Fn | None = None
+    table: CompiledTable | None = None
+    reads: set[str] = field(default_factory=set)
+    state: str = "new"  # new -> compiling -> done
+
+
+class FunctionRegistry:
+    """Compiles tables and defines lazily, detects recursion, and compiles calls to them."""
+
+    def __init__(self, compiler: ExprCompiler) -> None:
+        self.compiler = compiler
+        self.entries: dict[str, Callable_] = {}
+        for node in [*compiler.decls.tables.values(), *compiler.decls.defines.values()]:
+            self.entries[node.name] = Callable_(node)
+            compiler.functions[node.name] = self.call
+
+    def compile_all(self) -> dict[str, CompiledTable]:
+        """Compile every table and function, called or not, so all errors are found."""
+        for name in self.entries:
+            self._ensure(name, None)
+        return {n: e.table for n, e in self.entries.items() if e.table is not None}
+
+    def _ensure(self, name: str, span: Span | None) -> Callable_:
+        entry = self.entries[name]
+        if entry.state == "compiling":
+            self.compiler.error("check.cycle", f"'{name}' calls itself (directly or through "
+                                "other functions)", span or entry.node.span,
+                                "a function or table may not depend on itself")
+            return entry
+        if entry.state == "new":
+            entry.state = "compiling"
+            saved = self.compiler.state
+            self.compiler.state = CompileState()
+            if isinstance(entry.node, ast.Table):
+                self._compile_table(entry, entry.node)
+            else:
+                self._compile_define(entry, entry.node)
+            entry.reads = set(self.compiler.state.reads)
+            self.compiler.state = saved
+            entry.state = "done"
+        return entry
+
+    def _compile_table(self, entry: Callable_, node: ast.Table) -> None:
+        entry.params = [(f.name, self.compiler.written_type(f.type)) for f in node.inputs]
+        entry.table = compile_table(self.compiler, node)
+        entry.result = entry.table.result_type
+        table = entry.table
+        entry.body = lambda ctx, env: table.evaluate(ctx, list(env.values()))
+
+    def _compile_define(self, entry: Callable_, node: ast.Define) -> None:
+        entry.params = [(p.name, self.compiler.written_type(p.type)) for p in node.params]
+        typed = self.compiler.compile(node.body, dict(entry.params))
+        entry.result = typed.type
+        entry.body = typed.fn
+
+    def call(self, name: str, args: Sequence[ast.Arg], scope: Scope, span: Span) -> Typed:
+        """Compile ``name(args)``: positional or named arguments, checked against the params."""
+        entry = self._ensure(name, span)
+        self.compiler.state.reads |= entry.reads
+        self.compiler.state.calls.add(name)
+        ordered = self._bind(name, entry, args, span)
+        if ordered is None:
+            return constant(None, ANY)
+        fns = []
+        for (param, kind), arg in zip(entry.params, ordered, strict=True):
+            typed = self.compiler.compile(arg.value, scope)
+            check_assignable(self.compiler, typed, kind, arg.span, f"argument '{param}'")
+            fns.append(typed.fn)
+        names = [p for p, _ in entry.params]
+        return Typed(entry.result, _invoke(entry, names, fns))
+
+    def _bind(self, name: str, entry: Callable_, args: Sequence[ast.Arg],
+              span: Span) -> list[ast.Arg] | None:
+        names = [p for p, _ in entry.params]
+        signature = f"{name}({', '.join(names)})"
+        if len(args) != len(names):
+            self.compiler.error("check.arity", f"{signature} takes {len(names)} argument"
+                                f"{'s' if len(names) != 1 else ''}, given {len(args)}", span)
+            return None
+        if not any(a.name for a in args):
+            return list(args)
+        by_name = {a.name: a for a in args}
+        unknown = [a.name for a in args if a.name not in names]
+        if unknown or len(by_name) != len(args):
+            self.compiler.error("check.arity", f"{signature} has no argument "
+                                f"'{(unknown or ['?'])[0]}'", span)
+            return None
+        return [by_name[n] for n in names]
+
+
+def _invoke(entry: Callable_, names: list[str], fns: list[Fn]) -> Fn:
+    pairs = tuple(zip(names, fns, strict=True))
+
+    def invoke(ctx: Any, env: dict[str, Any]) -> Any:
+        body = entry.body
+        if body is None:
+            return None
+        return body(ctx, {name: fn(ctx, env) for name, fn in pairs})
+
+    return invoke

@@ -1,0 +1,179 @@
+"""Parameters: the literal values rule files declare, typed, and overridden from TOML."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from kam_policy.engine.declarations import Declarations, did_you_mean
+from kam_policy.engine.types import (
+    ANY, BOOL, DURATION, NULL, NUMBER, TEXT, Type, list_of, map_of,
+)
+from kam_policy.errors import Diagnostic, ParameterError
+from kam_policy.grammar import ast
+from kam_policy.grammar.span import Span
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|h|m|s)\s*$")
+_UNITS = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
+SYMBOL = Type("symbol")
+
+
+@dataclass(frozen=True)
+class ParamValue:
+    """A parameter's effective value, its type, and where the value comes from."""
+
+    name: str
+    value: Any
+    type: Type
+    origin: str  # "default" or the parameters file's path
+    span: Span
+
+
+def literal_value(expr: ast.Expr, decls: Declarations,
+                  diagnostics: list[Diagnostic]) -> tuple[Any, Type]:
+    """The value and type of a parameter literal (numbers, durations, texts, lists, maps)."""
+    if isinstance(expr, ast.Literal):
+        kinds = {"number": NUMBER, "text": TEXT, "bool": BOOL, "null": NULL, "duration": DURATION}
+        return expr.value, kinds[expr.kind]
+    if isinstance(expr, ast.Unary) and expr.op == "-" and isinstance(expr.operand, ast.Literal) \
+            and expr.operand.kind in ("number", "duration"):
+        value, kind = literal_value(expr.operand, decls, diagnostics)
+        return -value, kind
+    if isinstance(expr, ast.Name):
+        if decls.enums_with(expr.id):
+            return expr.id, Type("symbol", expr.id)
+        diagnostics.append(Diagnostic(
+            "check.param-value", f"'{expr.id}' is not a value a parameter can hold", expr.span,
+            "write a number, a duration (4h, 30d), a \"text\", an enum value, [a list] or "
+            "{a: map}"))
+        return None, ANY
+    if isinstance(expr, ast.ListExpr):
+        items = [literal_value(item, decls, diagnostics) for item in expr.items]
+        return tuple(v for v, _ in items), list_of(_unify([t for _, t in items], expr, diagnostics))
+    if isinstance(expr, ast.MapExpr):
+        entries = {e.key: literal_value(e.value, decls, diagnostics) for e in expr.entries}
+        value_type = _unify([t for _, t in entries.values()], expr, diagnostics)
+        return {k: v for k, (v, _) in entries.items()}, map_of(SYMBOL, value_type)
+    diagnostics.append(Diagnostic(
+        "check.param-value", "a parameter's value must be written out, not computed", expr.span,
+        "write a number, a duration, a text, a list or a map"))
+    return None, ANY
+
+
+def _unify(kinds: list[Type], expr: ast.Expr, diagnostics: list[Diagnostic]) -> Type:
+    known = [k for k in kinds if k.kind not in ("any", "null")]
+    if not known:
+        return ANY
+    first = Type("symbol") if known[0].kind == "symbol" else known[0]
+    for other in known[1:]:
+        other_norm = Type("symbol") if other.kind == "symbol" else other
+        if other_norm != first:
+            diagnostics.append(Diagnostic(
+                "check.type-mismatch", f"values of one list or map must share a type: "
+                f"{first} and {other_norm} are mixed", expr.span))
+            return ANY
+    return first
+
+
+def read_overrides(path: str | Path) -> tuple[dict[str, Any], str]:
+    """Read a TOML parameters file; a malformed one raises ParameterError with its line."""
+    file = Path(path)
+    try:
+        text = file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ParameterError([Diagnostic("params.unreadable", f"cannot read {file}: {error}")]) \
+            from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ParameterError([Diagnostic("params.syntax", f"{file}: {error}")]) from None
+    return data, text
+
+
+def apply_overrides(defaults: dict[str, ParamValue], overrides: Mapping[str, Any],
+                    origin: str, text: str = "") -> dict[str, ParamValue]:
+    """Replace parameter values from an overrides mapping; maps are merged key by key."""
+    diagnostics: list[Diagnostic] = []
+    result = dict(defaults)
+    for key, raw in overrides.items():
+        where = _toml_line(text, key, origin)
+        current = defaults.get(key)
+        if current is None:
+            hint = did_you_mean(key, defaults)
+            diagnostics.append(Diagnostic("params.unknown", f"unknown parameter '{key}'", where,
+                                          hint or "run 'kam-policy params' to list them"))
+            continue
+        try:
+            value = _convert(raw, current.type, current.value, key)
+        except ValueError as error:
+            diagnostics.append(Diagnostic("params.type", f"parameter '{key}': {error}", where))
+            continue
+        result[key] = ParamValue(key, value, current.type, origin, current.span)
+    if diagnostics:
+        raise ParameterError(diagnostics)
+    return result
+
+
+def _toml_line(text: str, key: str, origin: str) -> Span | None:
+    pattern = re.compile(rf"^\s*(\[\s*{re.escape(key)}\s*\]|{re.escape(key)}\s*[=.])", re.M)
+    match = pattern.search(text)
+    if match is None:
+        return None
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start(1) - (text.rfind("\n", 0, match.start(1)) + 1) + 1
+    return Span(origin, match.start(1), match.end(1), line, column, line, column + len(key))
+
+
+def _convert(raw: Any, kind: Type, current: Any, path: str) -> Any:
+    if kind.kind == "number":
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            raise ValueError(f"expected a number, got {_describe(raw)}")
+        try:
+            value = Decimal(str(raw)) if not isinstance(raw, int) else raw
+        except InvalidOperation:
+            raise ValueError(f"expected a number, got {raw!r}") from None
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise ValueError(f"expected a finite number, got {raw!r}")
+        return value
+    if kind.kind == "duration":
+        match = _DURATION.match(raw) if isinstance(raw, str) else None
+        if match is None:
+            raise ValueError(f'expected a duration such as "4h" or "30d", got {_describe(raw)}')
+        return int(Decimal(match.group(1)) * _UNITS[match.group(2)])
+    if kind.kind in ("text", "symbol"):
+        if not isinstance(raw, str):
+            raise ValueError(f"expected a text, got {_describe(raw)}")
+        return raw
+    if kind.kind == "bool":
+        if not isinstance(raw, bool):
+            raise ValueError(f"expected true or false, got {_describe(raw)}")
+        return raw
+    if kind.kind == "list":
+        if not isinstance(raw, list):
+            raise ValueError(f"expected a list, got {_describe(raw)}")
+        return tuple(_convert(item, kind.args[0], None, path) for item in raw)
+    if kind.kind == "map":
+        if not isinstance(raw, dict):
+            raise ValueError(f"expected a table of values, got {_describe(raw)}")
+        merged = dict(current or {})
+        for key, item in raw.items():
+            merged[key] = _convert(item, kind.args[1], merged.get(key), f"{path}.{key}")
+        return merged
+    return raw
+
+
+def _describe(raw: Any) -> str:
+    if isinstance(raw, str):
+        return f'the text "{raw}"'
+    if isinstance(raw, bool):
+        return "a boolean"
+    if isinstance(raw, dict):
+        return "a table"
+    if isinstance(raw, list):
+        return "a list"
+    return repr(raw)

@@ -1,0 +1,203 @@
+"""The facade: load (read, check, compile) a policy once, then decide many times."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kam_policy.engine.compile_expr import ExprCompiler
+from kam_policy.engine.compile_rules import CompiledRule, compile_rule
+from kam_policy.engine.context import EvalContext
+from kam_policy.engine.decision import Conclusion, Decision, PolicyInfo, Subject
+from kam_policy.engine.declarations import Declarations, gather
+from kam_policy.engine.evaluate import evaluate
+from kam_policy.engine.functions import FunctionRegistry
+from kam_policy.engine.order import order_rules
+from kam_policy.engine.params import ParamValue, apply_overrides, literal_value, read_overrides
+from kam_policy.engine.render import render
+from kam_policy.engine.sources import PolicySources, read_policy
+from kam_policy.engine.tables import CompiledTable
+from kam_policy.engine.trace import Tracer
+from kam_policy.engine.values import to_json_value
+from kam_policy.errors import (
+    Diagnostic, FactError, FactIssue, ParameterError, PolicyCheckError, PolicySyntaxError,
+)
+from kam_policy.facts.bundled import bundled_schema
+from kam_policy.facts.load import FactSet, validate_facts
+from kam_policy.facts.schema import FactSchema
+from kam_policy.grammar import ast
+
+MAX_ERRORS = 100
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A checked, compiled policy. Immutable: safe to share between threads.
+
+    Use ``kam_policy.load`` to build one, then ``decide`` as often as needed.
+    """
+
+    info: PolicyInfo
+    schema: FactSchema
+    params: Mapping[str, ParamValue]
+    rules: tuple[CompiledRule, ...]
+    tables: Mapping[str, CompiledTable]
+    declarations: Declarations
+    sources: Mapping[str, str]
+    warnings: tuple[Diagnostic, ...]
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def version(self) -> str:
+        return self.info.version
+
+    @property
+    def digest(self) -> str:
+        return self.info.sha256
+
+    def validate(self, facts: Mapping[str, Any] | FactSet, *,
+                 skip_invalid: bool = False) -> FactSet:
+        """Validate facts (dicts or model instances) into a ``FactSet``."""
+        if isinstance(facts, FactSet):
+            return facts
+        return validate_facts(facts, self.schema, skip_invalid=skip_invalid)
+
+    def decide(self, facts: Mapping[str, Any] | FactSet, now: dt.datetime, *,
+               skip_invalid: bool = False, tracer: Tracer | None = None,
+               decision_id: str | None = None) -> Decision:
+        """Decide on ``facts`` at time ``now`` (a datetime with a time zone).
+
+        Args:
+            facts: a ``FactSet``, or a mapping of JSON keys (``complaints``...) to lists of
+                dicts or model instances, validated first.
+            now: the evaluation time; never read from the clock.
+            skip_invalid: drop invalid records (reported in ``Decision.skipped``) instead of
+                raising ``FactError``.
+            tracer: receives trace events; None costs nothing.
+            decision_id: the id to give the decision (a random UUID by default).
+
+        Returns:
+            The decision, conclusions sorted by subject, name and values.
+        """
+        if not isinstance(now, dt.datetime) or now.utcoffset() is None:
+            raise FactError([FactIssue("now", None, None, None, "datetime has no time zone")])
+        fact_set = self.validate(facts, skip_invalid=skip_invalid)
+        id_fields = {t.name: t.id_field for t in self.schema.types}
+        ctx = EvalContext(fact_set, now, id_fields, tracer)
+        fired = evaluate(self.rules, ctx, self.schema)
+        conclusions = sorted((self._public(c) for found in ctx.conclusions.values()
+                              for c in found), key=Conclusion.sort_key)
+        return Decision(decision_id or str(uuid.uuid4()), now.isoformat(), self.info,
+                        tuple(conclusions), tuple(fired),
+                        tuple(str(issue) for issue in fact_set.skipped))
+
+    def _public(self, found: Any) -> Conclusion:
+        rule, emit = found.rule
+        decl = self.declarations.conclusions[found.name]
+        written = {f.name: f.type for f in decl.fields}
+        values = {k: to_json_value(v, written[k]) for k, v in found.values.items()}
+        fact_type = self.schema[emit.subject_fact]
+        return Conclusion(found.name, Subject(found.subject_type, fact_type.identity(found.subject)),
+                          values, rule.id, rule.span.source, rule.span.line, found.reason,
+                          found.values)
+
+
+def load(path: str | Path | None = None, *, params: str | Path | Mapping[str, Any] | None = None,
+         schema: FactSchema | None = None) -> Policy:
+    """Read, check and compile a policy.
+
+    Args:
+        path: a policy folder (holding ``policy.kp``) or entry file; None for the bundled one.
+        params: a TOML parameters file, or a mapping, overriding declared parameters.
+        schema: the fact types to check against; the bundled ones by default.
+
+    Returns:
+        The compiled policy.
+
+    Raises:
+        PolicySyntaxError, PolicyCheckError, ParameterError: with every diagnostic found.
+    """
+    sources = read_policy(path)
+    if sources.diagnostics:
+        raise PolicySyntaxError(sources.diagnostics[:MAX_ERRORS],
+                                render(_sorted(sources.diagnostics), sources.texts))
+    return compile_policy(sources, schema or bundled_schema(), params)
+
+
+def compile_policy(sources: PolicySources, schema: FactSchema,
+                   params: str | Path | Mapping[str, Any] | None = None) -> Policy:
+    """Check and compile parsed sources (all errors at once)."""
+    diagnostics: list[Diagnostic] = []
+    decls = gather(sources.modules, schema, diagnostics)
+    values = _parameters(decls, diagnostics)
+    if params is not None:
+        values = _override(values, params)
+    compiler = ExprCompiler(decls, values, diagnostics)
+    tables = FunctionRegistry(compiler).compile_all()
+    compiled = [r for r in (compile_rule(compiler, rule) for rule in decls.rules) if r is not None]
+    ordered = order_rules(compiled, diagnostics)
+    if decls.header is None:
+        diagnostics.append(Diagnostic("check.no-header", "the policy has no header", None,
+                                      'start the entry file with: policy "Name" version "1.0"'))
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        shown = _sorted(errors)[:MAX_ERRORS]
+        raise PolicyCheckError(shown, render(shown, sources.texts))
+    header = decls.header
+    assert header is not None
+    info = PolicyInfo(header.name, header.version, _digest(sources, values))
+    return Policy(info, schema, values, tuple(ordered), tables, decls, dict(sources.texts),
+                  tuple(d for d in diagnostics if d.severity == "warning"))
+
+
+def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def _parameters(decls: Declarations, diagnostics: list[Diagnostic]) -> dict[str, ParamValue]:
+    values = {}
+    for name, param in decls.params.items():
+        value, kind = literal_value(param.value, decls, diagnostics)
+        values[name] = ParamValue(name, value, kind, "default", param.span)
+    return values
+
+
+def _override(values: dict[str, ParamValue],
+              params: str | Path | Mapping[str, Any]) -> dict[str, ParamValue]:
+    if isinstance(params, Mapping):
+        return apply_overrides(values, params, "<params>")
+    data, text = read_overrides(params)
+    try:
+        return apply_overrides(values, data, str(params), text)
+    except ParameterError as error:
+        raise ParameterError(error.diagnostics, render(error.diagnostics, {str(params): text})) \
+            from None
+
+
+def _digest(sources: PolicySources, values: Mapping[str, ParamValue]) -> str:
+    params = {name: _jsonable(p.value) for name, p in sorted(values.items())}
+    hasher = hashlib.sha256(sources.digest().encode("ascii"))
+    hasher.update(json.dumps(params, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return hasher.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    return str(value)
+
+
+__all__ = ["Policy", "ast", "compile_policy", "load"]

@@ -1,0 +1,192 @@
+"""Decision tables: rows of unary tests compiled once, and the DMN hit policies that pick
+the result (FIRST, UNIQUE, ANY, PRIORITY, COLLECT [sum|count|min|max], RULE ORDER)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kam_policy.engine import exact
+from kam_policy.engine.types import ANY, NUMBER, Type, list_of
+from kam_policy.errors import Diagnostic, PolicyEvalError
+from kam_policy.grammar import ast
+from kam_policy.grammar.span import Span
+
+if TYPE_CHECKING:
+    from kam_policy.engine.compile_expr import ExprCompiler, Fn, Typed
+
+HIT_POLICIES = ("first", "unique", "any", "priority", "collect", "rule order")
+
+
+@dataclass(frozen=True)
+class CompiledRow:
+    """One row: a test per input column (None for '-') and a value per output column."""
+
+    number: int
+    tests: tuple[Fn | None, ...]
+    outputs: tuple[Fn, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class CompiledTable:
+    """A decision table ready to evaluate."""
+
+    name: str
+    hit: str
+    aggregator: str | None
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    rows: tuple[CompiledRow, ...]
+    result_type: Type
+    priority: dict[Any, int] | None
+    span: Span
+
+    def evaluate(self, ctx: Any, args: Sequence[Any]) -> Any:
+        """The table's result for one set of input values."""
+        env = dict(zip(self.inputs, args, strict=True))
+        if self.hit == "first":
+            for row in self.rows:
+                if _matches(row, ctx, env):
+                    return self._output(row, ctx, env)
+            return None
+        matched = [row for row in self.rows if _matches(row, ctx, env)]
+        return self._combine(matched, ctx, env)
+
+    def _output(self, row: CompiledRow, ctx: Any, env: dict[str, Any]) -> Any:
+        if len(row.outputs) == 1:
+            return row.outputs[0](ctx, env)
+        return {name: fn(ctx, env) for name, fn in zip(self.outputs, row.outputs, strict=True)}
+
+    def _combine(self, matched: list[CompiledRow], ctx: Any, env: dict[str, Any]) -> Any:
+        values = [self._output(row, ctx, env) for row in matched]
+        if self.hit in ("collect", "rule order"):
+            return _aggregate(self.aggregator, values)
+        if not matched:
+            return None
+        if self.hit == "unique" and len(matched) > 1:
+            self._fail(matched, env, "matched more than one row")
+        if self.hit == "any" and any(v != values[0] for v in values):
+            self._fail(matched, env, "matched rows with different outputs")
+        if self.hit == "priority":
+            order = self.priority or {}
+            best = max(range(len(values)), key=lambda i: (order.get(_first(values[i]), -1), -i))
+            return values[best]
+        return values[0]
+
+    def _fail(self, matched: list[CompiledRow], env: dict[str, Any], what: str) -> None:
+        rows = " and ".join(f"row {row.number} ({row.span})" for row in matched)
+        inputs = ", ".join(f"{k}={_show(v)}" for k, v in env.items())
+        raise PolicyEvalError(Diagnostic(
+            "eval.table-hit", f"table '{self.name}' (hit {self.hit}) {what}: {rows}, for {inputs}",
+            matched[0].span, "make the rows exclusive, or declare another hit policy"))
+
+
+def _first(value: Any) -> Any:
+    return next(iter(value.values())) if isinstance(value, dict) else value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return exact.to_decimal_text(value) if type(value).__name__ in ("Decimal", "Fraction") \
+        else str(value)
+
+
+def _matches(row: CompiledRow, ctx: Any, env: dict[str, Any]) -> bool:
+    return all(test is None or test(ctx, env) for test in row.tests)
+
+
+def _aggregate(aggregator: str | None, values: list[Any]) -> Any:
+    if aggregator is None:
+        return tuple(values)
+    if aggregator == "count":
+        return len(values)
+    present = [v for v in values if v is not None]
+    if aggregator == "sum":
+        total: Any = 0
+        for value in present:
+            total = exact.add(total, value)
+        return total
+    if not present:
+        return None
+    return min(present) if aggregator == "min" else max(present)
+
+
+def compile_table(compiler: ExprCompiler, table: ast.Table) -> CompiledTable:
+    """Type-check and compile a decision table's rows."""
+    input_types = {f.name: compiler.written_type(f.type) for f in table.inputs}
+    output_types = [compiler.written_type(f.type) for f in table.outputs]
+    width = len(table.inputs) + len(table.outputs)
+    rows = []
+    for row in table.rows:
+        if len(row.cells) != width:
+            compiler.error("check.table-shape", f"row {row.number} of table '{table.name}' has "
+                           f"{len(row.cells)} cells; it needs {width} ({len(table.inputs)} in, "
+                           f"{len(table.outputs)} out)", row.span)
+            continue
+        rows.append(_compile_row(compiler, table, row, input_types, output_types))
+    return CompiledTable(
+        table.name, table.hit, table.aggregator, tuple(input_types),
+        tuple(f.name for f in table.outputs), tuple(rows),
+        _result_type(compiler, table, output_types), _priority(compiler, table, output_types),
+        table.span)
+
+
+def _compile_row(compiler: ExprCompiler, table: ast.Table, row: ast.Row,
+                 input_types: dict[str, Type], output_types: list[Type]) -> CompiledRow:
+    names = list(input_types)
+    tests: list[Fn | None] = []
+    for name, cell in zip(names, row.cells, strict=False):
+        tests.append(_compile_test(compiler, name, cell, input_types))
+    outputs: list[Fn] = []
+    for written, kind, cell in zip(table.outputs, output_types, row.cells[len(names):],
+                                   strict=True):
+        outputs.append(_compile_output(compiler, written, kind, cell, input_types).fn)
+    return CompiledRow(row.number, tuple(tests), tuple(outputs), row.span)
+
+
+def _compile_test(compiler: ExprCompiler, name: str, cell: ast.Cell,
+                  scope: dict[str, Type]) -> Fn | None:
+    if cell.kind == "any" or cell.expr is None:
+        return None
+    column = ast.Name(name, cell.span)
+    op = {"compare": cell.op or "==", "in": "in", "not in": "not in", "value": "=="}[cell.kind]
+    if cell.kind == "value" and scope[name].kind == "bool":
+        return compiler.condition(
+            ast.Compare("==", column, cell.expr, cell.span), scope).fn
+    return compiler.condition(ast.Compare(op, column, cell.expr, cell.span), scope).fn
+
+
+def _compile_output(compiler: ExprCompiler, written: ast.FieldDecl, kind: Type, cell: ast.Cell,
+                    scope: dict[str, Type]) -> Typed:
+    if cell.kind != "value" or cell.expr is None:
+        return compiler.error("check.table-shape", f"output '{written.name}' needs a value, not a "
+                              "test", cell.span, "write the value itself, e.g. A or 1.2")
+    typed = compiler.compile(cell.expr, scope)
+    from kam_policy.engine.conversions import check_assignable
+
+    check_assignable(compiler, typed, kind, cell.span, f"output '{written.name}'")
+    return typed
+
+
+def _result_type(compiler: ExprCompiler, table: ast.Table, outputs: list[Type]) -> Type:
+    single = outputs[0] if len(outputs) == 1 else Type("record", table.name)
+    if table.hit in ("collect", "rule order"):
+        if table.aggregator == "count":
+            return NUMBER
+        return single if table.aggregator else list_of(single)
+    return single if outputs else ANY
+
+
+def _priority(compiler: ExprCompiler, table: ast.Table, outputs: list[Type]) -> dict[Any, int] | None:
+    if table.hit != "priority":
+        return None
+    info = compiler.enum(outputs[0]) if outputs else None
+    if info is None or info.rank is None:
+        compiler.error("check.table-priority", f"table '{table.name}' has hit policy priority, so "
+                       "its first output must be an ordered enum (the highest value wins)",
+                       table.span, "declare e.g. 'enum Level = low < high'")
+        return None
+    return dict(info.rank)

@@ -1,0 +1,51 @@
+"""Run-time values shown to people and programs: JSON forms by declared type, human forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from kam_policy.engine import exact
+from kam_policy.grammar import ast
+
+
+def human(value: Any) -> str:
+    """A value as a person reads it in a reason or an explanation."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Fraction):
+        return exact.to_decimal_text(exact.round_half_up(value, 2))
+    if isinstance(value, Decimal | int):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(human(v) for v in value) + "]"
+    return str(value)
+
+
+def to_json_value(value: Any, written: ast.TypeExpr) -> Any:
+    """A conclusion value in its JSON form, by the type its declaration writes."""
+    if value is None:
+        return None
+    name = written.name
+    if name == "list":
+        return [to_json_value(item, written.args[0]) for item in value]
+    if name in ("decimal", "money"):
+        return exact.to_decimal_text(value, written.precision if written.precision is not None
+                                     else 2)
+    if name == "int":
+        return int(value)
+    if name == "number":
+        return exact.to_decimal_text(value)
+    if name == "duration":
+        return exact.format_duration(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return value
+    return str(value)
