@@ -30,7 +30,8 @@ def _expect(*kinds: str, result: Type | None = None) -> Signature:
 
     def check(args: Sequence[Type]) -> Type | str:
         for position, (arg, allowed) in enumerate(zip(args, kinds, strict=True), start=1):
-            if arg.kind not in ("any", "null") and allowed != "any" and arg.kind not in allowed.split("|"):
+            ok = arg.kind in ("any", "null") or allowed == "any" or arg.kind in allowed.split("|")
+            if not ok:
                 return f"argument {position} must be {allowed.replace('|', ' or ')}, not {arg}"
         return result if result is not None else args[0]
 

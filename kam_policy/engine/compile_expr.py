@@ -19,8 +19,19 @@ from kam_policy.engine.context import EvalContext
 from kam_policy.engine.declarations import Declarations, did_you_mean
 from kam_policy.engine.params import ParamValue
 from kam_policy.engine.types import (
-    ANY, BOOL, DATE, DATETIME, DURATION, NULL, NUMBER, TEXT, EnumInfo, Type, enum_type,
-    fact_type, list_of,
+    ANY,
+    BOOL,
+    DATE,
+    DATETIME,
+    DURATION,
+    NULL,
+    NUMBER,
+    TEXT,
+    EnumInfo,
+    Type,
+    enum_type,
+    fact_type,
+    list_of,
 )
 from kam_policy.errors import Diagnostic
 from kam_policy.grammar import ast
@@ -223,7 +234,7 @@ class ExprCompiler:
         return Typed(fact_type(fact), lookup)
 
     def _map_lookup(self, obj: Typed, key: Typed, node: ast.Attr | ast.Index) -> Typed:
-        key_type, value_type = obj.type.args
+        value_type = obj.type.args[1]
         self._check_keys(obj, key, node)
         if obj.const and key.const:
             return constant(None if obj.value is None else obj.value.get(key.value), value_type)
@@ -243,7 +254,7 @@ class ExprCompiler:
             self._not_member(str(key.value), info, node.span)
         if obj.const and isinstance(obj.value, dict):
             for bad in [k for k in obj.value if k not in info.members]:
-                self._not_member(bad, info, node.span, f"key of this map")
+                self._not_member(bad, info, node.span, "key of this map")
 
     def _not_member(self, value: str, info: EnumInfo, span: Span, what: str = "") -> None:
         hint = did_you_mean(value, info.members) or f"{info.name} is one of: " + \
@@ -370,9 +381,7 @@ class ExprCompiler:
 
     def _membership(self, left: Typed, right: Typed, node: ast.Compare) -> Typed:
         container = right.type
-        if container.kind == "list":
-            item = container.args[0]
-        elif container.kind == "map":
+        if container.kind == "list" or container.kind == "map":
             item = container.args[0]
         elif container.kind in ("any", "null"):
             item = ANY
@@ -485,7 +494,7 @@ class ExprCompiler:
 
 def _ranked(get: Fn, rank: dict[str, int]) -> Fn:
     lookup = rank.get
-    return lambda ctx, env: lookup(get(ctx, env))  # type: ignore[arg-type]
+    return lambda ctx, env: lookup(get(ctx, env))
 
 
 __all__ = ["DATE", "ExprCompiler", "Fn", "Scope", "Typed", "constant"]

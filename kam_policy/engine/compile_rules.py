@@ -98,8 +98,9 @@ def _source(compiler: ExprCompiler,
     if isinstance(expr, ast.Name) and expr.id in decls.conclusions:
         name = expr.id
         compiler.state.reads.add(name)
+        about = decls.conclusions[name].about
         return ("conclusion", Type("conclusion", name),
-                lambda ctx, env: tuple(ctx.conclusions.get(name, ())), decls.conclusions[name].about)
+                lambda ctx, env: tuple(ctx.conclusions.get(name, ())), about)
     typed = compiler.compile(expr, {})
     if typed.type.kind == "list":
         get = typed.fn

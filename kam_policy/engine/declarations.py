@@ -6,11 +6,11 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from kam_policy.engine.builtins import BUILTINS
+from kam_policy.engine.types import EnumInfo, FieldInfo, model_fields
 from kam_policy.errors import Diagnostic
 from kam_policy.facts.schema import FactSchema
 from kam_policy.grammar import ast
-from kam_policy.engine.builtins import BUILTINS
-from kam_policy.engine.types import EnumInfo, FieldInfo, model_fields
 
 RESERVED = {"now"}
 

@@ -54,10 +54,7 @@ def _run_rule(rule: CompiledRule, ctx: EvalContext, schema: FactSchema) -> bool:
 
 def _emit(rule: CompiledRule, emit: CompiledEmit, item: Any, env: dict[str, Any],
           ctx: EvalContext, schema: FactSchema, reason: str | None) -> None:
-    if emit.subject is not None:
-        subject = emit.subject(ctx, env)
-    else:
-        subject = item
+    subject = emit.subject(ctx, env) if emit.subject is not None else item
     if subject is None:
         raise PolicyEvalError(Diagnostic(
             "eval.no-subject", f"rule {rule.id}: the subject of {emit.name} is null", emit.span,

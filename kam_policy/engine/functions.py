@@ -33,7 +33,9 @@ class FunctionRegistry:
     def __init__(self, compiler: ExprCompiler) -> None:
         self.compiler = compiler
         self.entries: dict[str, Callable_] = {}
-        for node in [*compiler.decls.tables.values(), *compiler.decls.defines.values()]:
+        nodes: list[ast.Table | ast.Define] = [*compiler.decls.tables.values(),
+                                               *compiler.decls.defines.values()]
+        for node in nodes:
             self.entries[node.name] = Callable_(node)
             compiler.functions[node.name] = self.call
 

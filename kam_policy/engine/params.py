@@ -12,7 +12,15 @@ from typing import Any
 
 from kam_policy.engine.declarations import Declarations, did_you_mean
 from kam_policy.engine.types import (
-    ANY, BOOL, DURATION, NULL, NUMBER, TEXT, Type, list_of, map_of,
+    ANY,
+    BOOL,
+    DURATION,
+    NULL,
+    NUMBER,
+    TEXT,
+    Type,
+    list_of,
+    map_of,
 )
 from kam_policy.errors import Diagnostic, ParameterError
 from kam_policy.grammar import ast

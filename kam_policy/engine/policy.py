@@ -26,7 +26,12 @@ from kam_policy.engine.tables import CompiledTable
 from kam_policy.engine.trace import Tracer
 from kam_policy.engine.values import to_json_value
 from kam_policy.errors import (
-    Diagnostic, FactError, FactIssue, ParameterError, PolicyCheckError, PolicySyntaxError,
+    Diagnostic,
+    FactError,
+    FactIssue,
+    ParameterError,
+    PolicyCheckError,
+    PolicySyntaxError,
 )
 from kam_policy.facts.bundled import bundled_schema
 from kam_policy.facts.load import FactSet, validate_facts
@@ -106,8 +111,8 @@ class Policy:
         written = {f.name: f.type for f in decl.fields}
         values = {k: to_json_value(v, written[k]) for k, v in found.values.items()}
         fact_type = self.schema[emit.subject_fact]
-        return Conclusion(found.name, Subject(found.subject_type, fact_type.identity(found.subject)),
-                          values, rule.id, rule.span.source, rule.span.line, found.reason,
+        subject = Subject(found.subject_type, fact_type.identity(found.subject))
+        return Conclusion(found.name, subject, values, rule.id, rule.span.source, rule.span.line, found.reason,
                           found.values)
 
 

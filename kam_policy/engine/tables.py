@@ -180,7 +180,8 @@ def _result_type(compiler: ExprCompiler, table: ast.Table, outputs: list[Type]) 
     return single if outputs else ANY
 
 
-def _priority(compiler: ExprCompiler, table: ast.Table, outputs: list[Type]) -> dict[Any, int] | None:
+def _priority(compiler: ExprCompiler, table: ast.Table,
+              outputs: list[Type]) -> dict[Any, int] | None:
     if table.hit != "priority":
         return None
     info = compiler.enum(outputs[0]) if outputs else None

@@ -22,7 +22,7 @@ def enum_rank(enum_cls: type[StrEnum]) -> dict[str, int] | None:
     if not issubclass(enum_cls, OrderedEnum):
         return None
     unranked = set(getattr(enum_cls, "__unranked__", ()))
-    ranked = [m.value for m in enum_cls if m.value not in unranked]
+    ranked = [str(m.value) for m in enum_cls if m.value not in unranked]
     return {value: index for index, value in enumerate(ranked)}
 
 

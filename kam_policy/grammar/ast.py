@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from typing import Literal as TLiteral
 
 from kam_policy.grammar.span import Span
 
 
-def _span() -> Span:
-    return field(compare=False, repr=False)  # type: ignore[return-value]
-
-
 @dataclass(frozen=True)
 class Node:
-    """Base of every AST node."""
+    """Base of every AST node. Every concrete node has a ``span`` (excluded from equality)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def span(self) -> Span: ...
 
 
 # ---- expressions --------------------------------------------------------------------------
@@ -32,7 +34,7 @@ class Literal(Expr):
 
     value: Decimal | int | str | bool | None
     kind: TLiteral["number", "text", "bool", "null", "duration"]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Name(Expr):
     """A bare name: a binding, a parameter, a fact type, a table, or an enum literal."""
 
     id: str
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class Attr(Expr):
 
     obj: Expr
     name: str
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Index(Expr):
 
     obj: Expr
     key: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class Arg(Node):
 
     name: str | None
     value: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class Call(Expr):
 
     func: str
     args: tuple[Arg, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class Unary(Expr):
 
     op: TLiteral["-", "not"]
     operand: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class Binary(Expr):
     op: str
     left: Expr
     right: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ class Compare(Expr):
     op: str
     left: Expr
     right: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class IsNull(Expr):
 
     operand: Expr
     negated: bool
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class BoolOp(Expr):
 
     op: TLiteral["and", "or"]
     values: tuple[Expr, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ class IfExpr(Expr):
     cond: Expr
     then: Expr
     orelse: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ class ListExpr(Expr):
     """``[a, b, c]``."""
 
     items: tuple[Expr, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ class MapEntry(Node):
 
     key: str
     value: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ class MapExpr(Expr):
     """``{key: value, ...}``."""
 
     entries: tuple[MapEntry, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ class Aggregate(Expr):
     source: Expr
     where: Expr | None
     value: Expr | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 # ---- declarations ------------------------------------------------------------------------
@@ -184,7 +186,7 @@ class TypeExpr(Node):
     args: tuple[TypeExpr, ...]
     precision: int | None
     nullable: bool
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,7 @@ class FieldDecl(Node):
 
     name: str
     type: TypeExpr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
     optional: bool = field(default=False)
 
 
@@ -203,7 +205,7 @@ class Header(Node):
 
     name: str
     version: str
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ class Include(Node):
     """``include "file.kp"``."""
 
     path: str
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,7 @@ class Param(Node):
     name: str
     type: TypeExpr | None
     value: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,7 @@ class EnumDecl(Node):
     name: str
     members: tuple[str, ...]
     ordered: bool
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,7 @@ class ConclusionDecl(Node):
     fields: tuple[FieldDecl, ...]
     about: str
     title: str | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,7 @@ class Define(Node):
     name: str
     params: tuple[FieldDecl, ...]
     body: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,7 @@ class Cell(Node):
     kind: TLiteral["any", "compare", "in", "not in", "value"]
     op: str | None
     expr: Expr | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,7 @@ class Row(Node):
 
     number: int
     cells: tuple[Cell, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -286,7 +288,7 @@ class Table(Node):
     inputs: tuple[FieldDecl, ...]
     outputs: tuple[FieldDecl, ...]
     rows: tuple[Row, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -296,7 +298,7 @@ class ForClause(Node):
     var: str
     source: Expr
     where: Expr | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,7 @@ class LetClause(Node):
 
     name: str
     value: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -313,7 +315,7 @@ class WhenClause(Node):
     """``when cond``: the rule fires only if every condition holds."""
 
     cond: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 Clause = ForClause | LetClause | WhenClause
@@ -326,7 +328,7 @@ class Emit(Node):
     name: str
     args: tuple[Arg, ...]
     about: Expr | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -341,7 +343,7 @@ class Rule(Node):
     clauses: tuple[Clause, ...]
     emits: tuple[Emit, ...]
     because: str | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)
 
 
 Item = Header | Include | Param | EnumDecl | ConclusionDecl | Define | Table | Rule
@@ -353,4 +355,4 @@ class Module(Node):
 
     source: str
     items: tuple[Item, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False)

@@ -16,6 +16,8 @@ from kam_policy.errors import Diagnostic, PolicySyntaxError
 from kam_policy.grammar import ast
 from kam_policy.grammar.span import Span, point_span
 
+Fields = tuple[ast.FieldDecl, ...]
+
 MAX_NESTING = 64
 MAX_NUMBER_DIGITS = 30
 MAX_FILE_BYTES = 2_000_000
@@ -179,8 +181,8 @@ class _ToAst(Transformer[Token, ast.Module]):
         amount = self._decimal(text[:-1], token)
         micros = Decimal(amount) * _UNIT_MICROSECONDS[text[-1]]
         if micros != micros.to_integral_value():
-            self._fail("parse.bad-duration", f"duration {text} is not a whole number of microseconds",
-                       self._span(meta))
+            self._fail("parse.bad-duration",
+                       f"duration {text} is not a whole number of microseconds", self._span(meta))
         return ast.Literal(int(micros), "duration", self._span(meta))
 
     def string(self, meta: Meta, token: Token) -> ast.Literal:
@@ -380,10 +382,10 @@ class _ToAst(Transformer[Token, ast.Module]):
     def row(self, meta: Meta, *cells: ast.Cell) -> ast.Row:
         return ast.Row(0, cells, self._span(meta))
 
-    def table_inputs(self, meta: Meta, *fields: ast.FieldDecl) -> tuple[str, tuple[ast.FieldDecl, ...]]:
+    def table_inputs(self, meta: Meta, *fields: ast.FieldDecl) -> tuple[str, Fields]:
         return ("in", fields)
 
-    def table_outputs(self, meta: Meta, *fields: ast.FieldDecl) -> tuple[str, tuple[ast.FieldDecl, ...]]:
+    def table_outputs(self, meta: Meta, *fields: ast.FieldDecl) -> tuple[str, Fields]:
         return ("out", fields)
 
     def table(self, meta: Meta, name: Token, title: Token | None, *rest: Any) -> ast.Table:
@@ -437,7 +439,7 @@ class _ToAst(Transformer[Token, ast.Module]):
                                                        | ast.WhenClause))
         emits = tuple(r for r in rest if isinstance(r, ast.Emit))
         because = rest[-1] if isinstance(rest[-1], str) else None
-        known = dict(metas)
+        known: dict[str, str] = dict(metas)
         extra = tuple((k, v) for k, v in metas if k not in ("section", "description"))
         return ast.Rule(rule_id, self._string(title) if title is not None else None,
                         known.get("section"), known.get("description"), extra, clauses, emits,

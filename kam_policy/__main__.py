@@ -1,0 +1,5 @@
+"""``python -m kam_policy`` runs the command line."""
+
+from kam_policy.cli import entry
+
+entry()

@@ -1,0 +1,55 @@
+"""The ``kam-policy`` command line: argument parsing, then calls into the public API.
+
+Exit codes: 0 success; 1 an internal error; 2 invalid input (policy, parameters or facts),
+with diagnostics on stderr and nothing on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from kam_policy.cli import check, decide
+from kam_policy.cli.common import EXIT_INTERNAL, EXIT_INVALID, UsageError, report
+from kam_policy.errors import KamPolicyError
+
+COMMANDS = (decide, check)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kam-policy",
+        description="Decide, check and explain key-account staff policies.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+        return code
+    except (KamPolicyError, UsageError) as error:
+        report(error)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # an internal error: a bug of ours, not bad input
+        if os.environ.get("KAM_POLICY_DEBUG"):
+            raise
+        print(f"kam-policy: internal error: {type(error).__name__}: {error}\n"
+              "(set KAM_POLICY_DEBUG=1 to see the traceback, and please report it)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""``kam-policy decide``: run a policy on a facts file at a time, print the conclusions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from kam_policy.cli.common import EXIT_OK, add_policy_options, load_facts, load_policy, parse_at
+from kam_policy.cli.table import decision_table
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("decide", help="decide on a facts file")
+    add_policy_options(parser)
+    parser.add_argument("--facts", required=True, metavar="FILE.json", help="the facts (JSON)")
+    parser.add_argument("--at", metavar="ISO-DATETIME",
+                        help="evaluation time with a time zone (default: now)")
+    parser.add_argument("--format", choices=("json", "table"), default="json")
+    parser.add_argument("--skip-invalid", action="store_true",
+                        help="skip invalid records (each is reported) instead of failing")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    at = parse_at(args.at)
+    policy = load_policy(args)
+    facts = load_facts(policy, args.facts, args.skip_invalid)
+    decision = policy.decide(facts, at)
+    for skipped in decision.skipped:
+        print(f"kam-policy: skipped {skipped}", file=sys.stderr)
+    if args.format == "json":
+        print(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(decision_table(decision))
+    return EXIT_OK
