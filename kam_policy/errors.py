@@ -93,9 +93,10 @@ class FactError(KamPolicyError):
 
     def __init__(self, issues: Iterable[FactIssue], headline: str | None = None) -> None:
         self.issues = list(issues)
+        self.headline = headline
         lines = [headline] if headline else []
         lines.extend(str(issue) for issue in self.issues)
         super().__init__("\n".join(lines))
 
-    def __reduce__(self) -> tuple[type, tuple[list[FactIssue]]]:
-        return (type(self), (self.issues,))
+    def __reduce__(self) -> tuple[type, tuple[list[FactIssue], str | None]]:
+        return (type(self), (self.issues, self.headline))

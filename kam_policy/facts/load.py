@@ -32,7 +32,7 @@ from kam_policy.facts.schema import FactSchema, FactType
 __all__ = ["FactSet", "load_facts_file", "parse_facts_json", "validate_facts"]
 
 
-# --- the result ---------------------------------------------------------------------------
+# --- the result ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class FactSet:
         }
 
 
-# --- per-schema validators --------------------------------------------------------------------
+# --- per-schema validators -----------------------------------------------------------------------
 
 _CACHE_ATTR = "_kam_fact_checks"
 
@@ -140,7 +140,7 @@ def _number(value: Any) -> str:
     return text
 
 
-# --- validation ------------------------------------------------------------------------------
+# --- validation ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -261,7 +261,7 @@ def _duplicate_issue(batch: _Batch, index: int, fields: tuple[str, ...], first: 
     return FactIssue(fact_type.key, index, fact_id, None, message)
 
 
-# --- references ------------------------------------------------------------------------------
+# --- references ----------------------------------------------------------------------------------
 
 
 _Ref = tuple["_Batch", int, str, str]
@@ -365,7 +365,7 @@ def _orphan_issue(state: _RefState, orphan: _Ref) -> FactIssue:
     return FactIssue(batch.fact_type.key, index, batch.fact_type.identity(fact), ref, message)
 
 
-# --- turning pydantic errors into issues -----------------------------------------------------
+# --- turning pydantic errors into issues ---------------------------------------------------------
 
 _TYPE_MESSAGES = {
     "missing": "field required",
@@ -443,7 +443,7 @@ def _dotted(path: Sequence[int | str]) -> str | None:
             text += f"[{part}]"
         else:
             text += f".{part}" if text else part
-    return text or None
+    return (text if len(text) <= 80 else text[:77] + "...") or None
 
 
 def _raw_identity(fact_type: FactType, item: Any) -> str | None:
@@ -454,7 +454,7 @@ def _raw_identity(fact_type: FactType, item: Any) -> str | None:
     if not isinstance(item, Mapping) or not fields:
         return None
     values = [item.get(name) for name in fields]
-    texts = [value for value in values if isinstance(value, str)]
+    texts = [value for value in values if isinstance(value, str) and value]
     return "/".join(texts) if len(texts) == len(values) else None
 
 
@@ -498,7 +498,7 @@ def _issue_order(schema: FactSchema) -> Callable[[FactIssue], tuple[int, int]]:
     return key
 
 
-# --- JSON text and files ---------------------------------------------------------------------
+# --- JSON text and files -------------------------------------------------------------------------
 
 
 class _JsonProblem(Exception):
