@@ -74,6 +74,7 @@ class ExprCompiler:
         self.params = params
         self.diagnostics = diagnostics
         self.functions: dict[str, Callable[[str, Sequence[ast.Arg], Scope, Span], Typed]] = {}
+        self.tables: dict[str, Any] = {}  # name -> CompiledTable, once compiled
         self.state = CompileState()
         self._sites = 0
 

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kam_policy.engine.checks import Check, build_check
 from kam_policy.engine.compile_expr import CompileState, ExprCompiler, Fn, Scope, Typed
 from kam_policy.engine.conversions import check_assignable
 from kam_policy.engine.declarations import did_you_mean
+from kam_policy.engine.tables import CompiledTable
 from kam_policy.engine.types import ANY, Type, fact_type
 from kam_policy.grammar import ast
 from kam_policy.grammar.span import Span
@@ -21,11 +23,22 @@ _PATH = re.compile(r"^[^\W\d]\w*(\.[^\W\d]\w*)*$")
 
 @dataclass(frozen=True)
 class Step:
-    """A ``let`` (binds ``name``) or a ``when`` (``name`` is None) of a rule."""
+    """A ``let`` (binds ``name``) or a condition (``name`` is None) of a rule."""
 
     name: str | None
     fn: Fn
     node: ast.LetClause | ast.WhenClause | ast.ForClause
+    checks: tuple[Check, ...] = ()
+    type: Type | None = None  # of a let's value
+    table: TableCall | None = None  # a let whose value is a decision table's result
+
+
+@dataclass(frozen=True)
+class TableCall:
+    """A let bound to a table call: the table and its argument closures (for explanations)."""
+
+    table: CompiledTable
+    args: tuple[Fn, ...]
 
 
 @dataclass(frozen=True)
@@ -75,7 +88,7 @@ def compile_rule(compiler: ExprCompiler, rule: ast.Rule) -> CompiledRule | None:
     scope: Scope = {first.var: element}
     steps: list[Step] = []
     if first.where is not None:
-        steps.append(Step(None, compiler.condition(first.where, scope).fn, first))
+        steps.append(_condition(compiler, first, first.where, scope))
     for clause in rule.clauses[1:]:
         steps.extend(_step(compiler, clause, scope))
     emits = [_emit(compiler, rule, e, scope, kind, subject_fact, first.var) for e in rule.emits]
@@ -120,12 +133,37 @@ def _step(compiler: ExprCompiler, clause: ast.Clause, scope: Scope) -> list[Step
                            clause.span, "choose another name")
         typed = compiler.compile(clause.value, scope)
         scope[clause.name] = typed.type
-        return [Step(clause.name, typed.fn, clause)]
+        return [Step(clause.name, typed.fn, clause, (), typed.type,
+                     _table_call(compiler, clause.value, scope))]
     if isinstance(clause, ast.WhenClause):
-        return [Step(None, compiler.condition(clause.cond, scope).fn, clause)]
+        return [_condition(compiler, clause, clause.cond, scope)]
     compiler.error("check.rule-shape", "a rule has one 'for', at its start", clause.span,
                    "use an aggregate such as exists(x in ... where ...) to look at other facts")
     return []
+
+
+def _condition(compiler: ExprCompiler, clause: ast.WhenClause | ast.ForClause, cond: ast.Expr,
+               scope: Scope) -> Step:
+    fn = compiler.condition(cond, scope).fn
+    leaves = cond.values if isinstance(cond, ast.BoolOp) and cond.op == "and" else (cond,)
+    return Step(None, fn, clause, tuple(build_check(compiler, leaf, scope) for leaf in leaves))
+
+
+def _table_call(compiler: ExprCompiler, value: ast.Expr, scope: Scope) -> TableCall | None:
+    if not isinstance(value, ast.Call) or value.func not in compiler.tables:
+        return None
+    table = compiler.tables[value.func]
+    if table is None or len(value.args) != len(table.inputs):
+        return None
+    args = list(value.args)
+    if all(a.name for a in args):
+        by_name = {a.name: a for a in args}
+        if set(by_name) != set(table.inputs):
+            return None
+        args = [by_name[name] for name in table.inputs]
+    elif any(a.name for a in args):
+        return None
+    return TableCall(table, tuple(compiler.compile(a.value, scope).fn for a in args))
 
 
 def _emit(compiler: ExprCompiler, rule: ast.Rule, emit: ast.Emit, scope: Scope, kind: str,
@@ -193,7 +231,7 @@ def _template(compiler: ExprCompiler, text: str, scope: Scope,
     """Compile a ``because`` text; ``{name}`` and ``{name.field}`` show bound values."""
     from kam_policy.engine.values import human
 
-    parts: list[str | Fn] = []
+    parts: list[str | tuple[Fn, Type]] = []
     position = 0
     for match in _PLACEHOLDER.finditer(text):
         parts.append(text[position : match.start()])
@@ -215,12 +253,14 @@ def _template(compiler: ExprCompiler, text: str, scope: Scope,
             compiler.error("check.reason", f"'{names[0]}' in the reason text is not bound",
                            span, did_you_mean(names[0], [*scope, *compiler.params]))
             continue
-        parts.append(compiler.compile(expr, scope).fn)
+        typed = compiler.compile(expr, scope)
+        parts.append((typed.fn, typed.type))
     parts.append(text[position:])
     frozen = tuple(parts)
 
     def render(ctx: Any, env: dict[str, Any]) -> str:
-        return "".join(p if isinstance(p, str) else human(p(ctx, env)) for p in frozen)
+        return "".join(p if isinstance(p, str) else human(p[0](ctx, env), p[1])
+                       for p in frozen)
 
     return render
 

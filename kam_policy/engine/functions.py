@@ -68,6 +68,7 @@ class FunctionRegistry:
     def _compile_table(self, entry: Callable_, node: ast.Table) -> None:
         entry.params = [(f.name, self.compiler.written_type(f.type)) for f in node.inputs]
         entry.table = compile_table(self.compiler, node)
+        self.compiler.tables[node.name] = entry.table
         entry.result = entry.table.result_type
         table = entry.table
         entry.body = lambda ctx, env: table.evaluate(ctx, list(env.values()))

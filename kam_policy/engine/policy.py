@@ -99,21 +99,22 @@ class Policy:
         id_fields = {t.name: t.id_field for t in self.schema.types}
         ctx = EvalContext(fact_set, now, id_fields, tracer)
         fired = evaluate(self.rules, ctx, self.schema)
-        conclusions = sorted((self._public(c) for found in ctx.conclusions.values()
+        conclusions = sorted((self.public_conclusion(c) for found in ctx.conclusions.values()
                               for c in found), key=Conclusion.sort_key)
         return Decision(decision_id or str(uuid.uuid4()), now.isoformat(), self.info,
                         tuple(conclusions), tuple(fired),
                         tuple(str(issue) for issue in fact_set.skipped))
 
-    def _public(self, found: Any) -> Conclusion:
+    def public_conclusion(self, found: Any) -> Conclusion:
+        """The public form of a conclusion as rules saw it (values in their JSON forms)."""
         rule, emit = found.rule
         decl = self.declarations.conclusions[found.name]
         written = {f.name: f.type for f in decl.fields}
         values = {k: to_json_value(v, written[k]) for k, v in found.values.items()}
         fact_type = self.schema[emit.subject_fact]
         subject = Subject(found.subject_type, fact_type.identity(found.subject))
-        return Conclusion(found.name, subject, values, rule.id, rule.span.source, rule.span.line, found.reason,
-                          found.values)
+        return Conclusion(found.name, subject, values, rule.id, rule.span.source,
+                          rule.span.line, found.reason, found.values)
 
 
 def load(path: str | Path | None = None, *, params: str | Path | Mapping[str, Any] | None = None,
@@ -153,7 +154,7 @@ def compile_policy(sources: PolicySources, schema: FactSchema,
     if decls.header is None:
         diagnostics.append(Diagnostic("check.no-header", "the policy has no header", None,
                                       'start the entry file with: policy "Name" version "1.0"'))
-    errors = [d for d in diagnostics if d.severity == "error"]
+    errors = list(dict.fromkeys(d for d in diagnostics if d.severity == "error"))
     if errors:
         shown = _sorted(errors)[:MAX_ERRORS]
         raise PolicyCheckError(shown, render(shown, sources.texts))

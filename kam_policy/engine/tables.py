@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kam_policy.engine import exact
+from kam_policy.engine.checks import Check, build_check
 from kam_policy.engine.types import ANY, NUMBER, Type, list_of
 from kam_policy.errors import Diagnostic, PolicyEvalError
 from kam_policy.grammar import ast
@@ -27,6 +28,7 @@ class CompiledRow:
     tests: tuple[Fn | None, ...]
     outputs: tuple[Fn, ...]
     span: Span
+    checks: tuple[Check | None, ...] = ()  # the tests taken apart, for explanations
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,15 @@ class CompiledTable:
     result_type: Type
     priority: dict[Any, int] | None
     span: Span
+
+    def matching_rows(self, ctx: Any, args: Sequence[Any]) -> list[CompiledRow]:
+        """The rows that match these inputs, with the hit policy's pick first."""
+        env = dict(zip(self.inputs, args, strict=True))
+        matched = [row for row in self.rows if _matches(row, ctx, env)]
+        if self.hit == "priority" and matched and self.priority:
+            order = self.priority
+            matched.sort(key=lambda r: -order.get(_first(self._output(r, ctx, env)), -1))
+        return matched
 
     def evaluate(self, ctx: Any, args: Sequence[Any]) -> Any:
         """The table's result for one set of input values."""
@@ -138,25 +149,25 @@ def _compile_row(compiler: ExprCompiler, table: ast.Table, row: ast.Row,
                  input_types: dict[str, Type], output_types: list[Type]) -> CompiledRow:
     names = list(input_types)
     tests: list[Fn | None] = []
+    checks: list[Check | None] = []
     for name, cell in zip(names, row.cells, strict=False):
-        tests.append(_compile_test(compiler, name, cell, input_types))
+        compare = _cell_compare(name, cell, input_types)
+        tests.append(compiler.condition(compare, input_types).fn if compare else None)
+        checks.append(build_check(compiler, compare, input_types) if compare else None)
     outputs: list[Fn] = []
     for written, kind, cell in zip(table.outputs, output_types, row.cells[len(names):],
                                    strict=True):
         outputs.append(_compile_output(compiler, written, kind, cell, input_types).fn)
-    return CompiledRow(row.number, tuple(tests), tuple(outputs), row.span)
+    return CompiledRow(row.number, tuple(tests), tuple(outputs), row.span, tuple(checks))
 
 
-def _compile_test(compiler: ExprCompiler, name: str, cell: ast.Cell,
-                  scope: dict[str, Type]) -> Fn | None:
+def _cell_compare(name: str, cell: ast.Cell, scope: dict[str, Type]) -> ast.Compare | None:
+    """A cell as the comparison it stands for: ``>= 85`` in column total is ``total >= 85``."""
     if cell.kind == "any" or cell.expr is None:
         return None
     column = ast.Name(name, cell.span)
     op = {"compare": cell.op or "==", "in": "in", "not in": "not in", "value": "=="}[cell.kind]
-    if cell.kind == "value" and scope[name].kind == "bool":
-        return compiler.condition(
-            ast.Compare("==", column, cell.expr, cell.span), scope).fn
-    return compiler.condition(ast.Compare(op, column, cell.expr, cell.span), scope).fn
+    return ast.Compare(op, column, cell.expr, cell.span)
 
 
 def _compile_output(compiler: ExprCompiler, written: ast.FieldDecl, kind: Type, cell: ast.Cell,

@@ -8,13 +8,17 @@ from fractions import Fraction
 from typing import Any
 
 from kam_policy.engine import exact
+from kam_policy.engine.types import Type
 from kam_policy.grammar import ast
 
 
-def human(value: Any) -> str:
-    """A value as a person reads it in a reason or an explanation."""
+def human(value: Any, kind: Type | None = None) -> str:
+    """A value as a person reads it in a reason or an explanation; ``kind`` is its static type
+    (durations are microseconds at run time, shown as ``5h12m``)."""
     if value is None:
         return "null"
+    if kind is not None and kind.kind == "duration" and not isinstance(value, bool):
+        return exact.format_duration(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Fraction):
