@@ -11,11 +11,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kam_policy.cli import check, decide, explain
+from kam_policy.cli import audit, check, decide, explain
 from kam_policy.cli.common import EXIT_INTERNAL, EXIT_INVALID, UsageError, report
 from kam_policy.errors import KamPolicyError
 
-COMMANDS = (decide, check, explain)
+COMMANDS = (decide, check, explain, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,6 +20,10 @@ def register(commands: Any) -> None:
     parser.add_argument("--format", choices=("json", "table"), default="json")
     parser.add_argument("--skip-invalid", action="store_true",
                         help="skip invalid records (each is reported) instead of failing")
+    parser.add_argument("--log", metavar="PATH",
+                        help="append the decision to this log (JSON Lines; SQLite for .sqlite/.db)")
+    parser.add_argument("--mask", metavar="FIELD", action="append", default=[],
+                        help="mask a personal field in the logged facts, e.g. staff.name")
     parser.set_defaults(run=run)
 
 
@@ -27,7 +31,17 @@ def run(args: argparse.Namespace) -> int:
     at = parse_at(args.at)
     policy = load_policy(args)
     facts = load_facts(policy, args.facts, args.skip_invalid)
-    decision = policy.decide(facts, at)
+    if args.log:
+        from kam_policy.audit import DecisionLog
+        from kam_policy.cli.audit import log_key
+
+        with DecisionLog(args.log, mask=args.mask, key=log_key()) as log:
+            if log.torn_tail is not None:
+                print(f"kam-policy: {args.log}: cut off a torn final record left by a crash",
+                      file=sys.stderr)
+            decision = policy.decide(facts, at, log=log)
+    else:
+        decision = policy.decide(facts, at)
     for skipped in decision.skipped:
         print(f"kam-policy: skipped {skipped}", file=sys.stderr)
     if args.format == "json":

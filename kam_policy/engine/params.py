@@ -26,7 +26,8 @@ from kam_policy.errors import Diagnostic, ParameterError
 from kam_policy.grammar import ast
 from kam_policy.grammar.span import Span
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|h|m|s)\s*$")
+_DURATION = re.compile(r"^\s*((?:\d+(?:\.\d+)?\s*(?:d|h|m|s)\s*)+)$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
 _UNITS = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 SYMBOL = Type("symbol")
 
@@ -152,7 +153,11 @@ def _convert(raw: Any, kind: Type, current: Any, path: str) -> Any:
         match = _DURATION.match(raw) if isinstance(raw, str) else None
         if match is None:
             raise ValueError(f'expected a duration such as "4h" or "30d", got {_describe(raw)}')
-        return int(Decimal(match.group(1)) * _UNITS[match.group(2)])
+        total = sum(Decimal(amount) * _UNITS[unit]
+                    for amount, unit in _DURATION_PART.findall(match.group(1)))
+        if total != int(total):
+            raise ValueError(f"duration {raw!r} is not a whole number of microseconds")
+        return int(total)
     if kind.kind in ("text", "symbol"):
         if not isinstance(raw, str):
             raise ValueError(f"expected a text, got {_describe(raw)}")
@@ -173,6 +178,23 @@ def _convert(raw: Any, kind: Type, current: Any, path: str) -> Any:
             merged[key] = _convert(item, kind.args[1], merged.get(key), f"{path}.{key}")
         return merged
     return raw
+
+
+def to_toml_value(value: Any, kind: Type) -> Any:
+    """A parameter value in the form a parameters file writes it (durations as "4h")."""
+    from kam_policy.engine.exact import format_duration
+
+    if value is None:
+        return None
+    if kind.kind == "duration":
+        return format_duration(value)
+    if kind.kind == "list":
+        return [to_toml_value(v, kind.args[0]) for v in value]
+    if kind.kind == "map":
+        return {k: to_toml_value(v, kind.args[1]) for k, v in value.items()}
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def _describe(raw: Any) -> str:

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kam_policy.engine.compile_expr import ExprCompiler
 from kam_policy.engine.compile_rules import CompiledRule, compile_rule
@@ -39,6 +39,12 @@ from kam_policy.facts.schema import FactSchema
 from kam_policy.grammar import ast
 
 MAX_ERRORS = 100
+
+
+class DecisionRecorder(Protocol):
+    """Anything that records decisions, such as ``kam_policy.audit.DecisionLog``."""
+
+    def record(self, policy: Policy, facts: FactSet, decision: Decision) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class Policy:
 
     def decide(self, facts: Mapping[str, Any] | FactSet, now: dt.datetime, *,
                skip_invalid: bool = False, tracer: Tracer | None = None,
-               decision_id: str | None = None) -> Decision:
+               decision_id: str | None = None, log: DecisionRecorder | None = None) -> Decision:
         """Decide on ``facts`` at time ``now`` (a datetime with a time zone).
 
         Args:
@@ -89,6 +95,7 @@ class Policy:
                 raising ``FactError``.
             tracer: receives trace events; None costs nothing.
             decision_id: the id to give the decision (a random UUID by default).
+            log: a decision log (``kam_policy.audit.DecisionLog``) to append the decision to.
 
         Returns:
             The decision, conclusions sorted by subject, name and values.
@@ -101,9 +108,12 @@ class Policy:
         fired = evaluate(self.rules, ctx, self.schema)
         conclusions = sorted((self.public_conclusion(c) for found in ctx.conclusions.values()
                               for c in found), key=Conclusion.sort_key)
-        return Decision(decision_id or str(uuid.uuid4()), now.isoformat(), self.info,
-                        tuple(conclusions), tuple(fired),
-                        tuple(str(issue) for issue in fact_set.skipped))
+        decision = Decision(decision_id or str(uuid.uuid4()), now.isoformat(), self.info,
+                            tuple(conclusions), tuple(fired),
+                            tuple(str(issue) for issue in fact_set.skipped))
+        if log is not None:
+            log.record(self, fact_set, decision)
+        return decision
 
     def public_conclusion(self, found: Any) -> Conclusion:
         """The public form of a conclusion as rules saw it (values in their JSON forms)."""

@@ -115,3 +115,15 @@ def _fail(sources: PolicySources, code: str, message: str, item: ast.Include | N
           hint: str | None = None) -> None:
     span: Span | None = item.span if item is not None else None
     sources.diagnostics.append(Diagnostic(code, message, span, hint))
+
+
+def sources_from_texts(texts: dict[str, str]) -> PolicySources:
+    """Policy sources from recorded texts (a decision log keeps the exact rule files)."""
+    sources = PolicySources(Path("."))
+    for name in sorted(texts):
+        sources.texts[name] = texts[name]
+        try:
+            sources.modules.append(parse(texts[name], name))
+        except PolicyError as error:
+            sources.diagnostics.extend(error.diagnostics)
+    return sources
