@@ -70,32 +70,52 @@ def _source(compiler: ExprCompiler, source: ast.Expr,
 
 def _indexed(compiler: ExprCompiler, node: ast.Aggregate, kind: str, name: str, element: Type,
              where: ast.Expr, scope: Scope) -> tuple[Source, ast.Expr | None] | None:
+    """Every ``x.path == outer`` conjunct becomes part of one composite hash key."""
     conjuncts = list(where.values) if isinstance(where, ast.BoolOp) and where.op == "and" \
         else [where]
-    for position, test in enumerate(conjuncts):
+    keys: list[Fn] = []
+    probes: list[Fn] = []
+    rest: list[ast.Expr] = []
+    for test in conjuncts:
         split = _equality_on_var(test, node.var)
         if split is None:
+            rest.append(test)
             continue
-        key_side, probe_side = split
-        key = compiler.compile(key_side, {node.var: element}).fn
-        probe = compiler.compile(probe_side, scope).fn
-        rest = conjuncts[:position] + conjuncts[position + 1 :]
-        remaining: ast.Expr | None = None
-        if len(rest) == 1:
-            remaining = rest[0]
-        elif rest:
-            remaining = ast.BoolOp("and", tuple(rest), where.span)
-        return _index_source(compiler.new_site(), kind, name, node.var, key, probe), remaining
-    return None
+        keys.append(compiler.compile(split[0], {node.var: element}).fn)
+        probes.append(compiler.compile(split[1], scope).fn)
+    if not keys:
+        return None
+    remaining: ast.Expr | None = None
+    if len(rest) == 1:
+        remaining = rest[0]
+    elif rest:
+        remaining = ast.BoolOp("and", tuple(rest), where.span)
+    return _index_source(compiler.new_site(), kind, name, node.var, keys, probes), remaining
 
 
-def _index_source(site: int, kind: str, name: str, var: str, key: Fn, probe: Fn) -> Source:
-    def items(ctx: Any, env: dict[str, Any]) -> Sequence[Any]:
-        table = ctx.index(site, kind, name, lambda item: key(ctx, {var: item}))
-        found: Sequence[Any] = table.get(probe(ctx, env), ())
+def _index_source(site: int, kind: str, name: str, var: str, keys: list[Fn],
+                  probes: list[Fn]) -> Source:
+    if len(keys) == 1:
+        key, probe = keys[0], probes[0]
+
+        def one(ctx: Any, env: dict[str, Any]) -> Sequence[Any]:
+            table = ctx.index(site, kind, name, lambda item: key(ctx, {var: item}))
+            found: Sequence[Any] = table.get(probe(ctx, env), ())
+            return found
+
+        return one
+    key_fns, probe_fns = tuple(keys), tuple(probes)
+
+    def composite(ctx: Any, env: dict[str, Any]) -> Sequence[Any]:
+        def key_of(item: Any) -> tuple[Any, ...]:
+            local = {var: item}
+            return tuple(k(ctx, local) for k in key_fns)
+
+        table = ctx.index(site, kind, name, key_of)
+        found: Sequence[Any] = table.get(tuple(p(ctx, env) for p in probe_fns), ())
         return found
 
-    return items
+    return composite
 
 
 def _equality_on_var(test: ast.Expr, var: str) -> tuple[ast.Expr, ast.Expr] | None:

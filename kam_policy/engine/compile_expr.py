@@ -423,9 +423,7 @@ class ExprCompiler:
 
     def visit_BoolOp(self, node: ast.BoolOp, scope: Scope) -> Typed:
         fns = tuple(self.condition(v, scope).fn for v in node.values)
-        if node.op == "and":
-            return Typed(BOOL, lambda ctx, env: all(f(ctx, env) for f in fns))
-        return Typed(BOOL, lambda ctx, env: any(f(ctx, env) for f in fns))
+        return Typed(BOOL, _all_of(fns) if node.op == "and" else _any_of(fns))
 
     def visit_IfExpr(self, node: ast.IfExpr, scope: Scope) -> Typed:
         cond = self.condition(node.cond, scope).fn
@@ -491,6 +489,34 @@ class ExprCompiler:
         self.error("check.unknown-type", f"unknown type '{written.name}'", written.span,
                    did_you_mean(written.name, known))
         return ANY
+
+
+def _all_of(fns: tuple[Fn, ...]) -> Fn:
+    if len(fns) == 2:
+        first, second = fns
+        return lambda ctx, env: bool(first(ctx, env)) and bool(second(ctx, env))
+
+    def all_of(ctx: EvalContext, env: dict[str, Any]) -> bool:
+        for fn in fns:
+            if not fn(ctx, env):
+                return False
+        return True
+
+    return all_of
+
+
+def _any_of(fns: tuple[Fn, ...]) -> Fn:
+    if len(fns) == 2:
+        first, second = fns
+        return lambda ctx, env: bool(first(ctx, env)) or bool(second(ctx, env))
+
+    def any_of(ctx: EvalContext, env: dict[str, Any]) -> bool:
+        for fn in fns:
+            if fn(ctx, env):
+                return True
+        return False
+
+    return any_of
 
 
 def _ranked(get: Fn, rank: dict[str, int]) -> Fn:

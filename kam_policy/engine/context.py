@@ -17,16 +17,23 @@ from kam_policy.facts.load import FactSet
 class Conclusion:
     """A conclusion as rules see it while deciding (see ``decision.Conclusion`` for output)."""
 
-    __slots__ = ("name", "reason", "rule", "subject", "subject_type", "values")
+    __slots__ = ("_ctx", "_env", "name", "rule", "subject", "subject_type", "values")
 
     def __init__(self, name: str, subject: BaseModel, subject_type: str, values: dict[str, Any],
-                 rule: Any, reason: str | None) -> None:
+                 rule: Any, ctx: EvalContext, env: dict[str, Any]) -> None:
         self.name = name
         self.subject = subject
         self.subject_type = subject_type
         self.values = values
         self.rule = rule
-        self.reason = reason
+        self._ctx = ctx
+        self._env = env
+
+    @property
+    def reason(self) -> str | None:
+        """The rule's ``because`` text with this firing's values (rendered on demand)."""
+        template = self.rule[0].reason
+        return None if template is None else str(template(self._ctx, self._env))
 
 
 class EvalContext:

@@ -46,16 +46,15 @@ def _run_rule(rule: CompiledRule, ctx: EvalContext, schema: FactSchema) -> bool:
             if tracer is not None:
                 tracer.matched(ctx, rule, item, env)
             fired = True
-            reason = rule.reason(ctx, env) if rule.reason is not None else None
             for emit in rule.emits:
-                emitted = _emit(rule, emit, item, env, ctx, schema, reason)
+                emitted = _emit(rule, emit, item, env, ctx, schema)
                 if tracer is not None:
                     tracer.emitted(ctx, rule, item, emitted)
     return fired
 
 
 def _emit(rule: CompiledRule, emit: CompiledEmit, item: Any, env: dict[str, Any],
-          ctx: EvalContext, schema: FactSchema, reason: str | None) -> Conclusion:
+          ctx: EvalContext, schema: FactSchema) -> Conclusion:
     subject = emit.subject(ctx, env) if emit.subject is not None else item
     if subject is None:
         raise PolicyEvalError(Diagnostic(
@@ -63,6 +62,6 @@ def _emit(rule: CompiledRule, emit: CompiledEmit, item: Any, env: dict[str, Any]
             "check that the 'about' lookup finds a record"))
     values = {name: fn(ctx, env) for name, fn in zip(emit.fields, emit.values, strict=True)}
     subject_type = schema[emit.subject_fact].subject
-    found = Conclusion(emit.name, subject, subject_type, values, (rule, emit), reason)
+    found = Conclusion(emit.name, subject, subject_type, values, (rule, emit), ctx, env)
     ctx.conclusions.setdefault(emit.name, []).append(found)
     return found

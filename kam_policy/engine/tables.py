@@ -60,9 +60,13 @@ class CompiledTable:
         if self.hit == "first":
             for row in self.rows:
                 if _matches(row, ctx, env):
+                    if ctx.tracer is not None:
+                        ctx.tracer.table_matched(ctx, self, (row,), env)
                     return self._output(row, ctx, env)
             return None
         matched = [row for row in self.rows if _matches(row, ctx, env)]
+        if ctx.tracer is not None and matched:
+            ctx.tracer.table_matched(ctx, self, tuple(matched), env)
         return self._combine(matched, ctx, env)
 
     def _output(self, row: CompiledRow, ctx: Any, env: dict[str, Any]) -> Any:

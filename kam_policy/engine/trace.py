@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from kam_policy.engine.compile_rules import CompiledRule, Step
 from kam_policy.engine.context import Conclusion, EvalContext
+from kam_policy.engine.tables import CompiledRow, CompiledTable
 
 
 class Tracer(Protocol):
@@ -28,6 +29,10 @@ class Tracer(Protocol):
     def emitted(self, ctx: EvalContext, rule: CompiledRule, item: Any,
                 conclusion: Conclusion) -> None:
         """``rule`` emitted ``conclusion`` while firing for ``item``."""
+
+    def table_matched(self, ctx: EvalContext, table: CompiledTable,
+                      rows: tuple[CompiledRow, ...], inputs: dict[str, Any]) -> None:
+        """Decision table ``table`` matched ``rows`` (the hit policy then picks) for ``inputs``."""
 
 
 @dataclass
@@ -49,6 +54,7 @@ class RecordingTracer:
         self.events: list[TraceEvent] = []
         self.ctx: EvalContext | None = None
         self._by_conclusion: dict[int, TraceEvent] = {}
+        self.rows_matched: set[tuple[str, int]] = set()
 
     def matched(self, ctx: EvalContext, rule: CompiledRule, item: Any,
                 env: dict[str, Any]) -> None:
@@ -65,6 +71,10 @@ class RecordingTracer:
         event = self.events[-1]
         event.emitted.append(conclusion)
         self._by_conclusion[id(conclusion)] = event
+
+    def table_matched(self, ctx: EvalContext, table: CompiledTable,
+                      rows: tuple[CompiledRow, ...], inputs: dict[str, Any]) -> None:
+        self.rows_matched.update((table.name, row.number) for row in rows)
 
     def event_of(self, conclusion: Conclusion) -> TraceEvent | None:
         """The event of the rule firing that emitted ``conclusion``."""
