@@ -11,6 +11,8 @@ import kam_policy
 from kam_policy.errors import FactError, KamPolicyError, PolicyError, PolicyEvalError
 from kam_policy.facts.load import FactSet, load_facts_file
 
+MAX_SHOWN = 100  # bad records listed on the terminal; the API keeps every issue
+
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INVALID = 2
@@ -55,7 +57,12 @@ def report(error: BaseException) -> None:
         count = len(error.diagnostics)
         print(f"kam-policy: {count} error{'s' if count != 1 else ''}", file=sys.stderr)
     elif isinstance(error, FactError):
-        print(f"kam-policy: invalid facts:\n{error}", file=sys.stderr)
+        shown = error.issues[:MAX_SHOWN]
+        headline = error.headline or "invalid facts"
+        lines = [f"kam-policy: {headline}", *(str(issue) for issue in shown)]
+        if len(error.issues) > MAX_SHOWN:
+            lines.append(f"... and {len(error.issues) - MAX_SHOWN} more")
+        print("\n".join(lines), file=sys.stderr)
     elif isinstance(error, PolicyEvalError | KamPolicyError):
         print(f"kam-policy: {error}", file=sys.stderr)
     else:

@@ -19,9 +19,11 @@ from kam_policy.engine.declarations import Declarations, gather
 from kam_policy.engine.evaluate import evaluate
 from kam_policy.engine.functions import FunctionRegistry
 from kam_policy.engine.order import order_rules
-from kam_policy.engine.params import ParamValue, apply_overrides, literal_value, read_overrides
+from kam_policy.engine.params import (
+    ParamValue, apply_overrides, literal_value, read_overrides, to_toml_value,
+)
 from kam_policy.engine.render import render
-from kam_policy.engine.sources import PolicySources, read_policy
+from kam_policy.engine.sources import PolicySources, read_policy, sources_from_texts
 from kam_policy.engine.tables import CompiledTable
 from kam_policy.engine.trace import Tracer
 from kam_policy.engine.values import to_json_value
@@ -62,6 +64,12 @@ class Policy:
     declarations: Declarations
     sources: Mapping[str, str]
     warnings: tuple[Diagnostic, ...]
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, str], dict[str, Any], FactSchema]]:
+        """Pickle as the exact sources and parameter values; unpickling recompiles them
+        (compiled closures are not picklable, and recompiling proves the same digest)."""
+        params = {name: to_toml_value(p.value, p.type) for name, p in self.params.items()}
+        return (_rebuild, (dict(self.sources), params, self.schema))
 
     @property
     def name(self) -> str:
@@ -125,6 +133,13 @@ class Policy:
         subject = Subject(found.subject_type, fact_type.identity(found.subject))
         return Conclusion(found.name, subject, values, rule.id, rule.span.source,
                           rule.span.line, found.reason, found.values)
+
+
+def _rebuild(texts: dict[str, str], params: dict[str, Any], schema: FactSchema) -> Policy:
+    sources = sources_from_texts(texts)
+    if sources.diagnostics:
+        raise PolicySyntaxError(sources.diagnostics)
+    return compile_policy(sources, schema, params)
 
 
 def load(path: str | Path | None = None, *, params: str | Path | Mapping[str, Any] | None = None,
