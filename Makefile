@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck clean
+.PHONY: demo test lint typecheck fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ test: $(STAMP)
 	$(BIN)/pytest
 	$(BIN)/ruff check kam_policy tests examples benchmarks
 	$(BIN)/mypy
+
+# At least 100,000 generated inputs across the fuzz tests (KAM_FUZZ_EXAMPLES per test).
+fuzz: $(STAMP)
+	KAM_FUZZ_EXAMPLES=34000 $(BIN)/pytest tests/test_fuzz.py -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check kam_policy tests examples benchmarks
