@@ -43,6 +43,8 @@ def to_json_value(value: Any, written: ast.TypeExpr) -> Any:
         return exact.to_decimal_text(value, written.precision if written.precision is not None
                                      else 2)
     if name == "int":
+        if value != int(value):
+            raise ValueError(f"{value} is not a whole number")
         return int(value)
     if name == "number":
         return exact.to_decimal_text(value)
