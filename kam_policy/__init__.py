@@ -24,6 +24,7 @@ from kam_policy.errors import (
     PolicyCheckError,
     PolicyError,
     PolicyEvalError,
+    PolicyLoadError,
     PolicySyntaxError,
 )
 from kam_policy.facts import FactSchema, FactSet, FactType, bundled_schema, validate_facts
@@ -47,6 +48,7 @@ __all__ = [
     "PolicyError",
     "PolicyEvalError",
     "PolicyInfo",
+    "PolicyLoadError",
     "PolicySyntaxError",
     "RecordingTracer",
     "Subject",

@@ -64,6 +64,10 @@ class PolicyError(KamPolicyError):
         return (type(self), (self.diagnostics, self.rendered))
 
 
+class PolicyLoadError(PolicyError):
+    """A policy's files cannot be read: missing, outside the folder, an include cycle."""
+
+
 class PolicySyntaxError(PolicyError):
     """A rule file does not parse."""
 

@@ -4,6 +4,7 @@ built once per decision, so a join costs a lookup instead of a scan."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,7 @@ def _indexed(compiler: ExprCompiler, node: ast.Aggregate, kind: str, name: str, 
         if split is None:
             rest.append(test)
             continue
+        compiler.condition(test, {**scope, node.var: element})  # type-check the test itself
         keys.append(compiler.compile(split[0], {node.var: element}).fn)
         probes.append(compiler.compile(split[1], scope).fn)
     if not keys:
@@ -229,5 +231,9 @@ def _fold(func: str, var: str, items: Source, test: Fn | None, value: Fn, value_
     return extreme
 
 
-def _canonical(value: Any) -> tuple[str, str]:
-    return (type(value).__name__, str(value))
+def _canonical(value: Any) -> tuple[Any, ...]:
+    """Order values independently of fact order: numbers by value, texts naturally."""
+    if isinstance(value, int | float) or type(value).__name__ in ("Decimal", "Fraction"):
+        return (0, value, "")
+    return (1, 0, tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
+                        for p in re.split(r"(\d+)", str(value))))

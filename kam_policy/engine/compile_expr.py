@@ -33,6 +33,7 @@ from kam_policy.engine.types import (
     fact_type,
     list_of,
 )
+from kam_policy.engine.values import human
 from kam_policy.errors import Diagnostic
 from kam_policy.grammar import ast
 from kam_policy.grammar.span import Span
@@ -168,6 +169,8 @@ class ExprCompiler:
             return self._conclusion_field(obj, kind.name or "", name, node)
         if kind.kind == "map":
             return self._map_lookup(obj, constant(name, Type("symbol", name)), node)
+        if kind.kind == "record":
+            return self._record_field(obj, kind.name or "", name, node)
         if kind.kind == "any":
             return constant(None, ANY)
         return self.error("check.unknown-field", f"{kind} has no fields", node.span)
@@ -208,6 +211,20 @@ class ExprCompiler:
             return None if found is None else found.values.get(name)
 
         return Typed(self.written_type(fields[name].type), value_of)
+
+    def _record_field(self, obj: Typed, table: str, name: str, node: ast.Attr) -> Typed:
+        outputs = {f.name: f for f in self.decls.tables[table].outputs}
+        if name not in outputs:
+            return self.error("check.unknown-field", f"table '{table}' has no output '{name}'",
+                              node.span, did_you_mean(name, outputs)
+                              or f"its outputs: {', '.join(outputs)}")
+        get = obj.fn
+
+        def output_of(ctx: EvalContext, env: dict[str, Any]) -> Any:
+            record = get(ctx, env)
+            return None if record is None else record.get(name)
+
+        return Typed(self.written_type(outputs[name].type), output_of)
 
     def visit_Index(self, node: ast.Index, scope: Scope) -> Typed:
         if isinstance(node.obj, ast.Name) and node.obj.id not in scope \
@@ -360,7 +377,7 @@ class ExprCompiler:
                   info: EnumInfo | None) -> Typed:
         compare = _ORDERING[node.op]
         kind = left.type if left.type.kind not in ("any", "null", "symbol") else right.type
-        if kind.kind in ("bool", "text", "list", "map", "fact", "conclusion") or (
+        if kind.kind in ("bool", "list", "map", "fact", "conclusion") or (
                 kind.kind == "symbol"):
             return self.error("check.not-ordered", f"{kind} values have no order", node.span)
         lf, rf = left.fn, right.fn
@@ -395,22 +412,21 @@ class ExprCompiler:
         info = self.enum(left.type)
         if info is not None and right.const and right.value is not None:
             for value in right.value:
-                if value not in info.members:
+                if value is not None and value not in info.members:
                     self._not_member(str(value), info, node.right.span)
         negate = node.op == "not in"
         lf = left.fn
         if right.const:
             members = frozenset(right.value or ())
             if negate:
-                return Typed(BOOL, lambda ctx, env: (v := lf(ctx, env)) is not None
-                             and v not in members)
+                return Typed(BOOL, lambda ctx, env: lf(ctx, env) not in members)
             return Typed(BOOL, lambda ctx, env: lf(ctx, env) in members)
         rf = right.fn
 
         def member(ctx: EvalContext, env: dict[str, Any]) -> bool:
             value, items = lf(ctx, env), rf(ctx, env)
-            if value is None or items is None:
-                return False
+            if items is None:
+                return negate  # nothing is in a missing list
             return (value not in items) if negate else (value in items)
 
         return Typed(BOOL, member)
@@ -454,6 +470,9 @@ class ExprCompiler:
             return self.error("check.type-mismatch", f"{builtin.name}: {result}", node.span,
                               builtin.doc)
         impl = builtin.impl
+        if builtin.name == "text":
+            kind = args[0].type
+            impl = lambda value: None if value is None else human(value, kind)  # noqa: E731
         if all(a.const for a in args):
             return constant(impl(*(a.value for a in args)), result)
         fns = tuple(a.fn for a in args)
@@ -497,10 +516,7 @@ def _all_of(fns: tuple[Fn, ...]) -> Fn:
         return lambda ctx, env: bool(first(ctx, env)) and bool(second(ctx, env))
 
     def all_of(ctx: EvalContext, env: dict[str, Any]) -> bool:
-        for fn in fns:
-            if not fn(ctx, env):
-                return False
-        return True
+        return all(fn(ctx, env) for fn in fns)
 
     return all_of
 
@@ -511,10 +527,7 @@ def _any_of(fns: tuple[Fn, ...]) -> Fn:
         return lambda ctx, env: bool(first(ctx, env)) or bool(second(ctx, env))
 
     def any_of(ctx: EvalContext, env: dict[str, Any]) -> bool:
-        for fn in fns:
-            if fn(ctx, env):
-                return True
-        return False
+        return any(fn(ctx, env) for fn in fns)
 
     return any_of
 

@@ -11,7 +11,7 @@ from typing import Any
 from kam_policy.engine.checks import Check, build_check
 from kam_policy.engine.compile_expr import CompileState, ExprCompiler, Fn, Scope, Typed
 from kam_policy.engine.conversions import check_assignable
-from kam_policy.engine.declarations import did_you_mean
+from kam_policy.engine.declarations import RESERVED_WORDS, did_you_mean
 from kam_policy.engine.tables import CompiledTable
 from kam_policy.engine.types import ANY, Type, fact_type
 from kam_policy.grammar import ast
@@ -92,7 +92,8 @@ def compile_rule(compiler: ExprCompiler, rule: ast.Rule) -> CompiledRule | None:
     for clause in rule.clauses[1:]:
         steps.extend(_step(compiler, clause, scope))
     emits = [_emit(compiler, rule, e, scope, kind, subject_fact, first.var) for e in rule.emits]
-    reason = _template(compiler, rule.because, scope, rule.span) if rule.because else None
+    reason = _template(compiler, rule.because, scope, rule.because_span or rule.span) \
+        if rule.because else None
     if len(compiler.diagnostics) > errors_before:
         return None
     return CompiledRule(
@@ -114,12 +115,16 @@ def _source(compiler: ExprCompiler,
         about = decls.conclusions[name].about
         return ("conclusion", Type("conclusion", name),
                 lambda ctx, env: tuple(ctx.conclusions.get(name, ())), about)
+    known = [*decls.facts, *decls.conclusions]
+    if isinstance(expr, ast.Name) and expr.id not in compiler.params:
+        compiler.error("check.bad-source", f"'{expr.id}' is neither a fact type nor a conclusion",
+                       expr.span, did_you_mean(expr.id, known) or f"one of: {', '.join(known)}")
+        return None
     typed = compiler.compile(expr, {})
     if typed.type.kind == "list":
         get = typed.fn
         return "list", typed.type.args[0], lambda ctx, env: get(ctx, env) or (), None
     if typed.type.kind != "any":
-        known = [*decls.facts, *decls.conclusions]
         compiler.error("check.bad-source", "a rule goes through a fact type or a conclusion",
                        expr.span, did_you_mean(getattr(expr, "id", ""), known)
                        or f"one of: {', '.join(known)}")
@@ -130,6 +135,9 @@ def _step(compiler: ExprCompiler, clause: ast.Clause, scope: Scope) -> list[Step
     if isinstance(clause, ast.LetClause):
         if clause.name in scope or clause.name == "now" or clause.name in compiler.params:
             compiler.error("check.duplicate", f"'{clause.name}' is already bound here",
+                           clause.span, "choose another name")
+        elif clause.name in RESERVED_WORDS:
+            compiler.error("check.reserved-name", f"'{clause.name}' is a reserved word",
                            clause.span, "choose another name")
         typed = compiler.compile(clause.value, scope)
         scope[clause.name] = typed.type
@@ -175,12 +183,17 @@ def _emit(compiler: ExprCompiler, rule: ast.Rule, emit: ast.Emit, scope: Scope, 
                        or "declare it with 'conclusion name(...) about Fact'")
         return None
     declared = {f.name: f for f in decl.fields}
-    given = {a.name: a for a in emit.args if a.name}
+    given: dict[str | None, ast.Arg] = {}
+    for arg in emit.args:
+        if arg.name in given:
+            compiler.error("check.duplicate", f"value '{arg.name}' is given twice", arg.span,
+                           "give each value once")
+        given[arg.name] = arg
     for name in given:
         if name not in declared:
             compiler.error("check.unknown-field", f"conclusion '{emit.name}' has no value "
                            f"'{name}'", given[name].span,
-                           did_you_mean(name, declared) or
+                           did_you_mean(name or "", declared) or
                            f"its values: {', '.join(declared) or '(none)'}")
     missing = [n for n, f in declared.items() if n not in given and not f.optional]
     if missing:
@@ -190,9 +203,10 @@ def _emit(compiler: ExprCompiler, rule: ast.Rule, emit: ast.Emit, scope: Scope, 
     values = []
     names = []
     for name, field_decl in declared.items():
-        arg = given.get(name)
-        if arg is None:
+        found = given.get(name)
+        if found is None:
             continue
+        arg = found
         names.append(name)
         typed = compiler.compile(arg.value, scope)
         target = compiler.written_type(field_decl.type)
@@ -226,8 +240,16 @@ def _subject(compiler: ExprCompiler, emit: ast.Emit, decl: ast.ConclusionDecl, s
     return (typed.fn,)
 
 
+def _inner_span(outer: Span, start: int, end: int) -> Span:
+    """The span of a placeholder inside a one-line ``because`` text (after its quote)."""
+    if outer.line != outer.end_line:
+        return outer
+    return Span(outer.source, outer.start + 1 + start, outer.start + 1 + end, outer.line,
+                outer.column + 1 + start, outer.line, outer.column + 1 + end)
+
+
 def _template(compiler: ExprCompiler, text: str, scope: Scope,
-              span: Span) -> Callable[[Any, dict[str, Any]], str]:
+              outer: Span) -> Callable[[Any, dict[str, Any]], str]:
     """Compile a ``because`` text; ``{name}`` and ``{name.field}`` show bound values."""
     from kam_policy.engine.values import human
 
@@ -241,6 +263,7 @@ def _template(compiler: ExprCompiler, text: str, scope: Scope,
             parts.append(token[0])
             continue
         path = (match.group(1) or "").strip()
+        span = _inner_span(outer, match.start(), match.end())
         if not _PATH.match(path):
             compiler.error("check.reason", f"'{{{path}}}' in the reason text is not a name",
                            span, "write {name} or {name.field}; use {{ and }} for braces")

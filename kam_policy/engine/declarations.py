@@ -13,6 +13,9 @@ from kam_policy.facts.schema import FactSchema
 from kam_policy.grammar import ast
 
 RESERVED = {"now"}
+# Aggregate names are keywords where an expression starts: a binding of that name could
+# never be read back.
+RESERVED_WORDS = frozenset({"now", "count", "exists", "all", "none", "sum", "min", "max", "list"})
 
 
 @dataclass
@@ -53,6 +56,7 @@ def gather(modules: Iterable[ast.Module], schema: FactSchema,
     for info in decls.enums.values():
         for member in info.members:
             decls.members.setdefault(member, []).append(info.name)
+    check_fields(decls, diagnostics)
     return decls
 
 
@@ -81,7 +85,7 @@ def _add(decls: Declarations, item: ast.Item, seen: dict[str, ast.Node],
         namespace = "type"
     if _duplicate(f"{namespace} {name}", item, seen, diagnostics, f"'{name}'"):
         return
-    if name in RESERVED or (namespace == "function" and name in BUILTINS):
+    if name in RESERVED_WORDS or (namespace == "function" and name in BUILTINS):
         diagnostics.append(Diagnostic(
             "check.reserved-name", f"'{name}' is a reserved name", item.span,
             "choose another name"))
@@ -92,6 +96,35 @@ def _add(decls: Declarations, item: ast.Item, seen: dict[str, ast.Node],
             "choose another name"))
         return
     _store(decls, item)
+
+
+def check_fields(decls: Declarations, diagnostics: list[Diagnostic]) -> None:
+    """Repeated names inside one declaration; conclusions about unknown fact types."""
+    groups: list[tuple[str, tuple[ast.FieldDecl, ...]]] = []
+    for conclusion in decls.conclusions.values():
+        groups.append((f"conclusion {conclusion.name}", conclusion.fields))
+        if conclusion.about not in decls.facts:
+            diagnostics.append(Diagnostic(
+                "check.unknown-fact", f"conclusion {conclusion.name} is about unknown fact type "
+                f"'{conclusion.about}'", conclusion.span,
+                did_you_mean(conclusion.about, decls.facts)
+                or f"fact types: {', '.join(decls.facts)}"))
+    for define in decls.defines.values():
+        groups.append((f"function {define.name}", define.params))
+    for table in decls.tables.values():
+        groups.append((f"table {table.name}", (*table.inputs, *table.outputs)))
+    for owner, fields in groups:
+        seen: set[str] = set()
+        for decl in fields:
+            if decl.name in seen:
+                diagnostics.append(Diagnostic(
+                    "check.duplicate", f"'{decl.name}' appears twice in {owner}", decl.span,
+                    "give each name once"))
+            elif decl.name in RESERVED_WORDS:
+                diagnostics.append(Diagnostic(
+                    "check.reserved-name", f"'{decl.name}' is a reserved word", decl.span,
+                    "choose another name"))
+            seen.add(decl.name)
 
 
 def _store(decls: Declarations, item: ast.Item) -> None:

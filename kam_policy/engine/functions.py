@@ -105,6 +105,10 @@ class FunctionRegistry:
             return None
         if not any(a.name for a in args):
             return list(args)
+        if not all(a.name for a in args):
+            self.compiler.error("check.arity", f"{signature}: give every argument by name or "
+                                "none", span, "e.g. f(a: 1, b: 2) or f(1, 2)")
+            return None
         by_name = {a.name: a for a in args}
         unknown = [a.name for a in args if a.name not in names]
         if unknown or len(by_name) != len(args):

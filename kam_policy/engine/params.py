@@ -89,6 +89,28 @@ def _unify(kinds: list[Type], expr: ast.Expr, diagnostics: list[Diagnostic]) -> 
     return first
 
 
+def written_mismatch(kind: Type, written: ast.TypeExpr, decls: Declarations) -> str | None:
+    """Why a parameter's value does not fit the type written on it, or None if it does."""
+    from kam_policy.engine.types import PRIMITIVES
+
+    if kind.kind in ("any", "null"):
+        return None
+    if written.name == "list":
+        if kind.kind != "list":
+            return f"the value is {kind}, not a list"
+        return written_mismatch(kind.args[0], written.args[0], decls)
+    if written.name == "map":
+        if kind.kind != "map":
+            return f"the value is {kind}, not a map"
+        return written_mismatch(kind.args[1], written.args[1], decls)
+    if written.name in decls.enums:
+        return None if kind.kind == "symbol" else f"the value is {kind}, not a {written.name}"
+    expected = PRIMITIVES.get(written.name)
+    if expected is None:
+        return f"unknown type '{written.name}'"
+    return None if expected.kind == kind.kind else f"the value is {kind}, not {written.name}"
+
+
 def read_overrides(path: str | Path) -> tuple[dict[str, Any], str]:
     """Read a TOML parameters file; a malformed one raises ParameterError with its line."""
     file = Path(path)
@@ -129,7 +151,8 @@ def apply_overrides(defaults: dict[str, ParamValue], overrides: Mapping[str, Any
 
 
 def _toml_line(text: str, key: str, origin: str) -> Span | None:
-    pattern = re.compile(rf"^\s*(\[\s*{re.escape(key)}\s*\]|{re.escape(key)}\s*[=.])", re.M)
+    pattern = re.compile(rf"^[ \t]*(\[[ \t]*{re.escape(key)}[ \t]*\]|{re.escape(key)}[ \t]*[=.])",
+                         re.M)
     match = pattern.search(text)
     if match is None:
         return None

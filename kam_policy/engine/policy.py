@@ -20,7 +20,12 @@ from kam_policy.engine.evaluate import evaluate
 from kam_policy.engine.functions import FunctionRegistry
 from kam_policy.engine.order import order_rules
 from kam_policy.engine.params import (
-    ParamValue, apply_overrides, literal_value, read_overrides, to_toml_value,
+    ParamValue,
+    apply_overrides,
+    literal_value,
+    read_overrides,
+    to_toml_value,
+    written_mismatch,
 )
 from kam_policy.engine.render import render
 from kam_policy.engine.sources import PolicySources, read_policy, sources_from_texts
@@ -33,6 +38,8 @@ from kam_policy.errors import (
     FactIssue,
     ParameterError,
     PolicyCheckError,
+    PolicyEvalError,
+    PolicyLoadError,
     PolicySyntaxError,
 )
 from kam_policy.facts.bundled import bundled_schema
@@ -128,7 +135,12 @@ class Policy:
         rule, emit = found.rule
         decl = self.declarations.conclusions[found.name]
         written = {f.name: f.type for f in decl.fields}
-        values = {k: to_json_value(v, written[k]) for k, v in found.values.items()}
+        try:
+            values = {k: to_json_value(v, written[k]) for k, v in found.values.items()}
+        except ValueError as error:
+            raise PolicyEvalError(Diagnostic(
+                "eval.bad-value", f"rule {rule.id}: {found.name}: {error}", emit.span,
+                "round the value, or declare the value as decimal(2)")) from None
         fact_type = self.schema[emit.subject_fact]
         subject = Subject(found.subject_type, fact_type.identity(found.subject))
         return Conclusion(found.name, subject, values, rule.id, rule.span.source,
@@ -155,12 +167,15 @@ def load(path: str | Path | None = None, *, params: str | Path | Mapping[str, An
         The compiled policy.
 
     Raises:
-        PolicySyntaxError, PolicyCheckError, ParameterError: with every diagnostic found.
+        PolicyLoadError, PolicySyntaxError, PolicyCheckError, ParameterError: with every
+            diagnostic found (all subclasses of ``PolicyError``).
     """
     sources = read_policy(path)
     if sources.diagnostics:
-        raise PolicySyntaxError(sources.diagnostics[:MAX_ERRORS],
-                                render(_sorted(sources.diagnostics), sources.texts))
+        shown = _sorted(sources.diagnostics)[:MAX_ERRORS]
+        load_errors = any(d.code.startswith("load.") for d in shown)
+        error_type = PolicyLoadError if load_errors else PolicySyntaxError
+        raise error_type(shown, render(shown, sources.texts))
     return compile_policy(sources, schema or bundled_schema(), params)
 
 
@@ -198,8 +213,20 @@ def _parameters(decls: Declarations, diagnostics: list[Diagnostic]) -> dict[str,
     values = {}
     for name, param in decls.params.items():
         value, kind = literal_value(param.value, decls, diagnostics)
+        if param.type is not None:
+            problem = written_mismatch(kind, param.type, decls)
+            if problem:
+                diagnostics.append(Diagnostic("check.type-mismatch", f"parameter '{name}' is "
+                                              f"declared {_written(param.type)}: {problem}",
+                                              param.value.span))
         values[name] = ParamValue(name, value, kind, "default", param.span)
     return values
+
+
+def _written(written: ast.TypeExpr) -> str:
+    if written.args:
+        return f"{written.name}[{', '.join(_written(a) for a in written.args)}]"
+    return written.name
 
 
 def _override(values: dict[str, ParamValue],

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from kam_policy.errors import Diagnostic, PolicyError
+from kam_policy.errors import Diagnostic, PolicyError, PolicyLoadError
 from kam_policy.grammar import ast
 from kam_policy.grammar.parse import parse
 from kam_policy.grammar.span import Span
@@ -47,10 +47,15 @@ def read_policy(path: str | Path | None) -> PolicySources:
     if entry.is_dir():
         entry = entry / ENTRY_FILE
     if not entry.is_file():
-        raise PolicyError([Diagnostic("load.not-found", f"no policy file at {entry}", None,
-                                      f"a policy folder holds {ENTRY_FILE}")])
+        raise PolicyLoadError([Diagnostic("load.not-found", f"no policy file at {entry}", None,
+                                          f"a policy folder holds {ENTRY_FILE}")])
     sources = PolicySources(entry.parent.resolve())
-    _read(sources, entry.resolve(), None, [])
+    target = entry.resolve()
+    if not target.is_relative_to(sources.root):
+        raise PolicyLoadError([Diagnostic(
+            "load.include-outside", f"{entry.name} links to a file outside the policy folder",
+            None, "keep the rule files themselves inside the policy folder")])
+    _read(sources, target, None, [])
     return sources
 
 
@@ -86,12 +91,22 @@ def _read(sources: PolicySources, file: Path, via: ast.Include | None, chain: li
 
 def _resolve_include(sources: PolicySources, file: Path, item: ast.Include,
                      chain: list[Path]) -> Path | None:
+    if "\0" in item.path or len(item.path) > 255 or not item.path.strip():
+        _fail(sources, "load.include-missing", f"include \"{item.path[:60]}\" is not a valid "
+              "file name", item)
+        return None
     written = Path(item.path)
     if written.is_absolute() or item.path.startswith(("/", "\\")) or ":" in item.path:
         _fail(sources, "load.include-outside", f"include \"{item.path}\" is an absolute path",
               item, "include files by their path relative to the including file")
         return None
-    target = (file.parent / written).resolve()
+    try:
+        target = (file.parent / written).resolve()
+        exists = target.is_file()
+    except (OSError, ValueError, RuntimeError):
+        _fail(sources, "load.include-missing", f"included file \"{item.path}\" cannot be read",
+              item)
+        return None
     if not target.is_relative_to(sources.root):
         _fail(sources, "load.include-outside", f"include \"{item.path}\" leaves the policy "
               "folder", item, f"rule files must stay inside {sources.root.name}/")
@@ -104,7 +119,7 @@ def _resolve_include(sources: PolicySources, file: Path, item: ast.Include,
         _fail(sources, "load.include-depth", f"includes nest deeper than {MAX_INCLUDE_DEPTH}",
               item)
         return None
-    if not target.is_file():
+    if not exists:
         _fail(sources, "load.include-missing", f"included file \"{item.path}\" does not exist",
               item)
         return None

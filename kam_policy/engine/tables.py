@@ -135,7 +135,9 @@ def compile_table(compiler: ExprCompiler, table: ast.Table) -> CompiledTable:
     output_types = [compiler.written_type(f.type) for f in table.outputs]
     width = len(table.inputs) + len(table.outputs)
     rows = []
-    for row in table.rows:
+    names = [f.name for f in (*table.inputs, *table.outputs)]
+    usable = len(set(names)) == len(names)  # repeated names are reported by the checker
+    for row in table.rows if usable else ():
         if len(row.cells) != width:
             compiler.error("check.table-shape", f"row {row.number} of table '{table.name}' has "
                            f"{len(row.cells)} cells; it needs {width} ({len(table.inputs)} in, "

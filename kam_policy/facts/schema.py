@@ -48,6 +48,10 @@ class FactSchema:
         if len(self.by_name) != len(self.types) or len(self.by_key) != len(self.types):
             raise ValueError("fact type names and keys must be unique")
 
+    def __reduce__(self) -> tuple[type[FactSchema], tuple[tuple[FactType, ...]]]:
+        # Only the types: validators cached on the instance are rebuilt after unpickling.
+        return (type(self), (self.types,))
+
     def __contains__(self, name: object) -> bool:
         return name in self.by_name
 

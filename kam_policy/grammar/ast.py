@@ -344,6 +344,7 @@ class Rule(Node):
     emits: tuple[Emit, ...]
     because: str | None
     span: Span = field(compare=False, repr=False)
+    because_span: Span | None = field(default=None, compare=False, repr=False)
 
 
 Item = Header | Include | Param | EnumDecl | ConclusionDecl | Define | Table | Rule

@@ -67,14 +67,33 @@ def parse(text: str, source: str = "<policy>") -> ast.Module:
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as error:
-        raise PolicySyntaxError([_syntax_diagnostic(error, text, source)]) from None
+        raise _error([_syntax_diagnostic(error, text, source)], source, text) from None
+    except RecursionError:
+        raise _too_deep(source, text) from None
     try:
         module: ast.Module = _ToAst(source, text).transform(tree)
     except VisitError as error:
         if isinstance(error.orig_exc, PolicySyntaxError):
-            raise error.orig_exc from None
+            raise _error(error.orig_exc.diagnostics, source, text) from None
+        if isinstance(error.orig_exc, RecursionError):
+            raise _too_deep(source, text) from None
         raise
+    except RecursionError:
+        raise _too_deep(source, text) from None
     return module
+
+
+def _error(diagnostics: list[Diagnostic], source: str, text: str) -> PolicySyntaxError:
+    from kam_policy.engine.render import render
+
+    return PolicySyntaxError(diagnostics, render(diagnostics, {source: text}))
+
+
+def _too_deep(source: str, text: str) -> PolicySyntaxError:
+    return _error([Diagnostic(
+        "parse.too-deep", "an expression is nested too deeply to read",
+        point_span(source, text, 0), "split it with 'let' bindings or 'define' functions")],
+        source, text)
 
 
 def _check_limits(text: str, source: str) -> None:
@@ -115,7 +134,7 @@ def _syntax_diagnostic(error: UnexpectedInput, text: str, source: str) -> Diagno
     if isinstance(token, Token) and token.end_pos is not None and token.type != "$END":
         span = _token_span(token, source)
     expected = sorted(getattr(error, "expected", None) or getattr(error, "allowed", None) or [])
-    words = [_TOKEN_WORDS.get(e, repr(e.strip('"').lower())) for e in expected if e != "$END"]
+    words = sorted({_describe_terminal(e) for e in expected if e != "$END"})
     hint = f"expected {', '.join(words[:8])}" if words else None
     if isinstance(error, UnexpectedCharacters):
         char = text[offset] if offset < len(text) else ""
@@ -129,6 +148,21 @@ def _syntax_diagnostic(error: UnexpectedInput, text: str, source: str) -> Diagno
         shown = str(token) if token is not None else "?"
         message = f"unexpected {shown!r}"
     return Diagnostic("parse.unexpected-token", message, span, hint)
+
+
+def _describe_terminal(name: str) -> str:
+    """What a person writes for a grammar terminal: 'count(', a name, a text..."""
+    if name in _TOKEN_WORDS:
+        return _TOKEN_WORDS[name]
+    if name.startswith("AGG_"):
+        return "an aggregate such as count(...) or sum(...)"
+    try:
+        pattern = _parser().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    if pattern.type == "str":
+        return repr(pattern.value)
+    return name.lower()
 
 
 def _token_span(token: Token, source: str) -> Span:
@@ -309,8 +343,8 @@ class _ToAst(Transformer[Token, ast.Module]):
     def _enum(self, meta: Meta, name: Token, members: tuple[Token, ...],
               ordered: bool) -> ast.EnumDecl:
         values = tuple(str(m) for m in members)
-        for member in members:
-            if values.count(str(member)) > 1:
+        for index, member in enumerate(members):
+            if str(member) in values[:index]:
                 self._fail("parse.duplicate-member", f"enum member {member!s} is listed twice",
                            self._tspan(member))
         return ast.EnumDecl(str(name), values, ordered, self._span(meta))
@@ -430,20 +464,24 @@ class _ToAst(Transformer[Token, ast.Module]):
         return ast.Emit(str(name), tuple(a for a in args if a is not None), about,
                         self._span(meta))
 
-    def because(self, meta: Meta, text: Token) -> str:
-        return self._string(text)
+    def because(self, meta: Meta, text: Token) -> tuple[str, Span]:
+        return (self._string(text), self._tspan(text))
 
     def rule(self, meta: Meta, rule_id: str, title: Token | None, *rest: Any) -> ast.Rule:
+        because_parts = rest[-1] if isinstance(rest[-1], tuple) and len(rest[-1]) == 2 and \
+            isinstance(rest[-1][1], Span) else None
+        if because_parts is not None:
+            rest = rest[:-1]
         metas = [r for r in rest if isinstance(r, tuple)]
         clauses = tuple(r for r in rest if isinstance(r, ast.ForClause | ast.LetClause
                                                        | ast.WhenClause))
         emits = tuple(r for r in rest if isinstance(r, ast.Emit))
-        because = rest[-1] if isinstance(rest[-1], str) else None
+        because = because_parts[0] if because_parts else None
         known: dict[str, str] = dict(metas)
         extra = tuple((k, v) for k, v in metas if k not in ("section", "description"))
         return ast.Rule(rule_id, self._string(title) if title is not None else None,
                         known.get("section"), known.get("description"), extra, clauses, emits,
-                        because, self._span(meta))
+                        because, self._span(meta), because_parts[1] if because_parts else None)
 
     def start(self, meta: Meta, *items: ast.Item) -> ast.Module:
         return ast.Module(self.source, items, self._span(meta))
