@@ -13,6 +13,7 @@ from kam_policy.facts.schema import FactSchema
 from kam_policy.grammar import ast
 
 RESERVED = {"now"}
+MAX_RULES = 100_000
 # Aggregate names are keywords where an expression starts: a binding of that name could
 # never be read back.
 RESERVED_WORDS = frozenset({"now", "count", "exists", "all", "none", "sum", "min", "max", "list"})
@@ -57,6 +58,11 @@ def gather(modules: Iterable[ast.Module], schema: FactSchema,
         for member in info.members:
             decls.members.setdefault(member, []).append(info.name)
     check_fields(decls, diagnostics)
+    if len(decls.rules) > MAX_RULES:
+        diagnostics.append(Diagnostic(
+            "check.too-many-rules", f"the policy has {len(decls.rules)} rules; at most "
+            f"{MAX_RULES} are allowed", decls.rules[MAX_RULES].span,
+            "write repetitive rules as a decision table"))
     return decls
 
 

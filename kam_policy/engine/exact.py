@@ -15,7 +15,7 @@ Number = int | Decimal | Fraction
 
 # Explicit contexts (never the thread's current one): large enough that + - * on policy values
 # are exact, and a division that needs more digits than this is kept as a Fraction.
-_EXACT = Context(prec=200, traps=[InvalidOperation])
+_EXACT = Context(prec=200, traps=[InvalidOperation, Inexact, Rounded])
 _DIVIDE = Context(prec=60, traps=[InvalidOperation, Inexact, Rounded])
 _REPORT = Context(prec=200, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 
@@ -30,7 +30,10 @@ def add(a: Any, b: Any) -> Any:
         return Fraction(a) + Fraction(b)
     if type(a) is int and type(b) is int:
         return a + b
-    return _EXACT.add(a, b)
+    try:
+        return _EXACT.add(a, b)
+    except (Inexact, Rounded):  # beyond 200 digits: stay exact as a fraction
+        return Fraction(a) + Fraction(b)
 
 
 def sub(a: Any, b: Any) -> Any:
@@ -40,7 +43,10 @@ def sub(a: Any, b: Any) -> Any:
         return Fraction(a) - Fraction(b)
     if type(a) is int and type(b) is int:
         return a - b
-    return _EXACT.subtract(a, b)
+    try:
+        return _EXACT.subtract(a, b)
+    except (Inexact, Rounded):  # beyond 200 digits: stay exact as a fraction
+        return Fraction(a) - Fraction(b)
 
 
 def mul(a: Any, b: Any) -> Any:
@@ -50,7 +56,10 @@ def mul(a: Any, b: Any) -> Any:
         return Fraction(a) * Fraction(b)
     if type(a) is int and type(b) is int:
         return a * b
-    return _EXACT.multiply(a, b)
+    try:
+        return _EXACT.multiply(a, b)
+    except (Inexact, Rounded):  # beyond 200 digits: stay exact as a fraction
+        return Fraction(a) * Fraction(b)
 
 
 def div(a: Any, b: Any) -> Any:
@@ -78,12 +87,15 @@ def neg(a: Any) -> Any:
 def round_half_up(value: Number, places: int) -> Decimal:
     """Round an exact number half up (away from zero) to ``places`` decimals."""
     quantum = Decimal(1).scaleb(-places)
+    if isinstance(value, Decimal) and len(value.as_tuple().digits) > 150:
+        value = Fraction(value)
     if isinstance(value, Fraction):
         scaled = abs(value) * 10**places
         whole = int(scaled + Fraction(1, 2))
         result = Decimal(whole).scaleb(-places)
-        return -result if value < 0 else result
-    return _REPORT.quantize(Decimal(value), quantum)
+        return -result if value < 0 and whole else result
+    rounded = _REPORT.quantize(Decimal(value), quantum)
+    return rounded.copy_abs() if rounded.is_zero() else rounded  # never "-0.00"
 
 
 def to_decimal_text(value: Number, places: int | None = None) -> str:

@@ -20,7 +20,8 @@ Fields = tuple[ast.FieldDecl, ...]
 
 MAX_NESTING = 64
 MAX_NUMBER_DIGITS = 30
-MAX_FILE_BYTES = 2_000_000
+MAX_FILE_BYTES = 16_000_000
+MAX_STRING_CHARS = 10_000
 
 _UNIT_MICROSECONDS = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 
@@ -199,6 +200,9 @@ class _ToAst(Transformer[Token, ast.Module]):
             self._fail("parse.bad-string", "this text has an invalid escape sequence",
                        self._tspan(token), r'use \" for a quote, \\ for a backslash, \n')
             raise AssertionError from None
+        if len(value) > MAX_STRING_CHARS:
+            self._fail("parse.string-too-long", f"text is longer than {MAX_STRING_CHARS} "
+                       "characters", self._tspan(token))
         return value
 
     def _decimal(self, digits: str, token: Token) -> Decimal | int:
