@@ -21,7 +21,7 @@ class LintContext:
 
     @classmethod
     def build(cls, policy: Policy, protected: frozenset[str]) -> LintContext:
-        index = PolicyIndex(policy.declarations, dict(policy.sources))
+        index = PolicyIndex(policy.declarations, policy.sources)
         return cls(policy, index, Folder(policy), protected)
 
     def text(self, span: Span) -> str:

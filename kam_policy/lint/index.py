@@ -5,7 +5,7 @@ define, table columns, aggregate variables) taken out."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +18,7 @@ UnitKind = Literal["rule", "define", "table"]
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _PATH = re.compile(r"^\s*[^\W\d]\w*(\.[^\W\d]\w*)*\s*$")
+_BECAUSE = re.compile(r'\bbecause\s+("(?:[^"\\\n]|\\.)*")\s*(?:#[^\n]*\s*)*\}\s*$')
 
 
 @dataclass
@@ -116,18 +117,16 @@ def because_paths(rule: ast.Rule, text: str) -> Iterator[tuple[list[str], Span]]
     """The ``{name.field}`` placeholders of a rule's reason text, with their spans."""
     if rule.because is None:
         return
-    start = text.rfind("because", rule.span.start, rule.span.end)
-    quote = text.find('"', start, rule.span.end)
-    if start < 0 or quote < 0:
+    found = _BECAUSE.search(text[rule.span.start : rule.span.end])
+    if found is None:
         return
-    literal = text[quote : rule.span.end]
-    for match in _PLACEHOLDER.finditer(literal):
+    quote = rule.span.start + found.start(1)
+    for match in _PLACEHOLDER.finditer(found.group(1)):
         path = match.group(1)
         if path is None or not _PATH.match(path):
             continue
-        begin = quote + match.start(1)
-        yield [p.strip() for p in path.split(".")], _span_at(rule.span.source, text, begin,
-                                                             quote + match.end(1))
+        yield ([p.strip() for p in path.split(".")],
+               _span_at(rule.span.source, text, quote + match.start(1), quote + match.end(1)))
 
 
 def _span_at(source: str, text: str, start: int, end: int) -> Span:
@@ -184,7 +183,7 @@ def _table_unit(table: ast.Table, sources: frozenset[str]) -> Unit:
 class PolicyIndex:
     """Every rule, define and table of a policy as a ``Unit``, and the call graph between them."""
 
-    def __init__(self, decls: Declarations, texts: dict[str, str]) -> None:
+    def __init__(self, decls: Declarations, texts: Mapping[str, str]) -> None:
         self.decls = decls
         sources = frozenset([*decls.facts, *decls.conclusions, *decls.enums])
         self.rules = [_rule_unit(r, sources, texts.get(r.span.source, "")) for r in decls.rules]

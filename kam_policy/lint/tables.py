@@ -157,8 +157,9 @@ def _domain(ctx: LintContext, written: ast.TypeExpr,
     if name in ctx.policy.declarations.enums:
         return ctx.policy.declarations.enums[name].members, str
     if name == "text":
-        fresh = next(f"other{i}" if i else "other" for i in itertools.count()
-                     if (f"other{i}" if i else "other") not in points)
+        fresh, count = "other", 1
+        while fresh in points:  # a text no cell names
+            fresh, count = f"other{count}", count + 1
         return (*dict.fromkeys(points), fresh), lambda v: f'"{v}"'
     if not points:
         return (_UNUSED,), lambda v: "any"
@@ -280,8 +281,8 @@ def _shadowed(analysis: Analysis) -> list[Diagnostic]:
         if not matched:
             continue
         reached.add(matched[0])
-        for row in matched[1:]:
-            witness.setdefault(row, (combo, matched[0]))
+        for later in matched[1:]:
+            witness.setdefault(later, (combo, matched[0]))
     found = []
     for index, row in enumerate(analysis.node.rows):
         if index in reached:

@@ -10,6 +10,7 @@ from kam_policy.engine.compile_rules import CompiledRule, Step
 from kam_policy.engine.context import Conclusion, EvalContext
 from kam_policy.engine.policy import Policy
 from kam_policy.engine.tables import CompiledRow, CompiledTable
+from kam_policy.grammar.span import Span
 
 
 class CoverageTracer:
@@ -85,12 +86,17 @@ class Coverage:
 
 def measure(policy: Policy, tracer: CoverageTracer) -> Coverage:
     """The coverage of ``policy`` by the decisions ``tracer`` followed."""
+    files = {name: rank for rank, name in enumerate(policy.sources)}  # include order
+
+    def written(span: Span) -> tuple[int, int]:
+        return (files.get(span.source, len(files)), span.line)
+
     rules = tuple(Uncovered(rule.id, rule.span.source, rule.span.line)
-                  for rule in sorted(policy.rules, key=_written_order)
+                  for rule in sorted(policy.rules, key=lambda r: written(r.span))
                   if rule.id not in tracer.fired)
     rows = []
     total_rows = 0
-    for table in sorted(policy.tables.values(), key=lambda t: (t.span.source, t.span.line)):
+    for table in sorted(policy.tables.values(), key=lambda t: written(t.span)):
         total_rows += len(table.rows)
         rows.extend(Uncovered(f"{table.name} row {row.number}", row.span.source, row.span.line)
                     for row in table.rows if (table.name, row.number) not in tracer.rows_matched)
@@ -105,7 +111,3 @@ def percent_text(ratio: Fraction) -> str:
 
 def _ratio(part: int, whole: int) -> Fraction:
     return Fraction(part, whole) if whole else Fraction(1)
-
-
-def _written_order(rule: CompiledRule) -> tuple[str, int]:
-    return (rule.span.source, rule.span.line)

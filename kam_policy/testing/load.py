@@ -7,8 +7,9 @@ only, so a test file can never run code. The same nodes are composed once more w
 loader just to learn each key's line for messages.
 
 A file holds one case per document. An optional first document ``background:`` gives the
-``now`` and the facts every case starts from; a case's records replace background records
-with the same id. Example::
+``now`` and the facts every case starts from; a case's record with the id of a background
+record updates that record's fields (so a case writes only what it changes), any other
+record is added. Example::
 
     # C. Complaints
     background:

@@ -179,8 +179,11 @@ def compare(conclusions: Sequence[Conclusion],
 
 def merge_facts(base: Mapping[str, Any], extra: Mapping[str, Any],
                 schema: FactSchema) -> dict[str, Any]:
-    """``base`` facts with ``extra``'s records added; a record with the id (or unique key) of
-    a base record replaces it in place."""
+    """``base`` facts with ``extra``'s records added.
+
+    A record with the id (or unique key) of a base record updates that record's fields in
+    place (a case changes only what it writes); any other record is appended.
+    """
     merged: dict[str, Any] = {key: list(records) if isinstance(records, list) else records
                               for key, records in base.items()}
     for key, records in extra.items():
@@ -208,7 +211,7 @@ def _put(records: list[Any], record: Any, identity: tuple[str, ...]) -> None:
         key = tuple(record.get(name) for name in identity)
         for index, old in enumerate(records):
             if isinstance(old, Mapping) and tuple(old.get(n) for n in identity) == key:
-                records[index] = record
+                records[index] = {**old, **record}
                 return
     records.append(record)
 
