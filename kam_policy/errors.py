@@ -85,6 +85,7 @@ class PolicyEvalError(KamPolicyError):
 
     def __init__(self, diagnostic: Diagnostic) -> None:
         self.diagnostic = diagnostic
+        self.diagnostics = [diagnostic]
         where = f"{diagnostic.span}: " if diagnostic.span else ""
         super().__init__(f"{where}error[{diagnostic.code}] {diagnostic.message}")
 

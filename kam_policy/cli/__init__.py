@@ -1,7 +1,9 @@
 """The ``kam-policy`` command line: argument parsing, then calls into the public API.
 
-Exit codes: 0 success; 1 an internal error; 2 invalid input (policy, parameters or facts),
-with diagnostics on stderr and nothing on stdout.
+Exit codes: 0 success; 2 invalid input (policy, parameters or facts), with diagnostics on
+stderr and nothing on stdout; 1 a check that found a problem (``audit verify`` on a tampered
+log, ``audit replay`` with drift, ``lint --strict`` with warnings, failing policy tests) or an
+internal error (reported as such, without a traceback).
 """
 
 from __future__ import annotations

@@ -111,7 +111,8 @@ def _change_dict(change: Change) -> dict[str, Any]:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    other = kam_policy.load(args.policy, params=args.params) if args.policy else None
+    preview = args.policy or args.params  # --params alone previews the bundled policy
+    other = kam_policy.load(args.policy, params=args.params) if preview else None
     report = replay(args.path, other)
     if args.format == "json":
         print(json.dumps({"replayed": report.replayed, "errors": report.errors,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kam_policy.engine import exact
+from kam_policy.engine.declarations import RESERVED_WORDS
 from kam_policy.engine.types import ANY, BOOL, NUMBER, Type, enum_type, fact_type, list_of
 from kam_policy.grammar import ast
 
@@ -22,6 +23,9 @@ def compile_aggregate(compiler: ExprCompiler, node: ast.Aggregate, scope: Scope)
     """Type and compile one aggregate expression."""
     from kam_policy.engine.compile_expr import Typed
 
+    if node.var in RESERVED_WORDS:
+        compiler.error("check.reserved-name", f"'{node.var}' is a reserved word", node.span,
+                       "choose another name")
     resolved = _source(compiler, node.source, scope)
     if resolved is None:
         return Typed(ANY, lambda ctx, env: None, True, None)
@@ -235,5 +239,5 @@ def _canonical(value: Any) -> tuple[Any, ...]:
     """Order values independently of fact order: numbers by value, texts naturally."""
     if isinstance(value, int | float) or type(value).__name__ in ("Decimal", "Fraction"):
         return (0, value, "")
-    return (1, 0, tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
-                        for p in re.split(r"(\d+)", str(value))))
+    return (1, 0, tuple((0, int(p), "") if p and p.isascii() and p.isdigit() else (1, 0, p)
+                        for p in re.split(r"([0-9]+)", str(value))))

@@ -138,7 +138,7 @@ BUILTINS: dict[str, Builtin] = {
         Builtin("round", 2, _expect("number", "number"),
                 _null_safe(lambda x, places: exact.round_half_up(x, int(places))),
                 "round(x, places): half up, exact"),
-        Builtin("abs", 1, _expect("number|duration"), _null_safe(abs), "abs(x)"),
+        Builtin("abs", 1, _expect("number|duration"), exact.absolute, "abs(x)"),
         Builtin("least", 2, _same_type, _null_safe(_least), "least(a, b): the smaller"),
         Builtin("greatest", 2, _same_type, _null_safe(_greatest), "greatest(a, b): the larger"),
         Builtin("lower", 1, _expect("text"), _null_safe(str.lower), "lower(text)"),

@@ -52,6 +52,8 @@ class Typed:
     fn: Fn
     const: bool = False
     value: Any = None
+    candidates: tuple[Any, ...] | None = None  # the values a parameter lookup can give
+    origin: str | None = None  # the parameter those values come from
 
 
 def constant(value: Any, kind: Type) -> Typed:
@@ -119,7 +121,8 @@ class ExprCompiler:
             return Typed(DATETIME, lambda ctx, env: ctx.now)
         if name in self.params:
             param = self.params[name]
-            return constant(param.value, param.type)
+            return Typed(param.type, lambda ctx, env: param.value, True, param.value,
+                         origin=name)
         if self.decls.enums_with(name):
             return constant(name, Type("symbol", name))
         if name in self.decls.facts:
@@ -182,6 +185,11 @@ class ExprCompiler:
             hint = did_you_mean(name, fields) or f"fields of {fact}: {', '.join(fields)}"
             return self.error("check.unknown-field", f"fact '{fact}' has no field '{name}'",
                               node.span, hint)
+        if info.type.kind == "unsupported":
+            return self.error("check.unsupported-field", f"field {fact}.{name} has a type rules "
+                              f"cannot use: {info.type.name}", node.span,
+                              "fact fields are text, Decimal, int, bool, date, datetime, enums, "
+                              "and lists and dicts of these")
         get = obj.fn
 
         def field_of(ctx: EvalContext, env: dict[str, Any]) -> Any:
@@ -240,6 +248,9 @@ class ExprCompiler:
                           node.span, "only maps (tables of values) and fact types take [...]")
 
     def _lookup_by_id(self, fact: str, node: ast.Index, scope: Scope) -> Typed:
+        if self.decls.schema[fact].id_field is None:
+            return self.error("check.bad-use", f"{fact} records have no id to look up",
+                              node.span, f"find them with exists(x in {fact} where ...)")
         key = self.compile(node.key, scope)
         if key.type.kind not in ("text", "any", "null"):
             return self.error("check.type-mismatch", f"{fact}[...] takes an id (text), not "
@@ -262,7 +273,13 @@ class ExprCompiler:
             mapping = get_obj(ctx, env)
             return None if mapping is None else mapping.get(get_key(ctx, env))
 
-        return Typed(value_type, lookup)
+        candidates = None
+        if obj.const and isinstance(obj.value, dict):
+            candidates = tuple(obj.value.values())
+        elif obj.candidates is not None:
+            candidates = tuple(v for m in obj.candidates if isinstance(m, dict)
+                               for v in m.values())
+        return Typed(value_type, lookup, candidates=candidates, origin=obj.origin)
 
     def _check_keys(self, obj: Typed, key: Typed, node: ast.Attr | ast.Index) -> None:
         info = self.enum(key.type) or self.enum(obj.type.args[0])
@@ -350,6 +367,10 @@ class ExprCompiler:
             for side in (left, right):
                 if side.const and side.value is not None and side.value not in info.members:
                     self._not_member(str(side.value), info, self._side_span(node, side is left))
+                for value in side.candidates or ():
+                    if isinstance(value, str) and value not in info.members:
+                        self._not_member(value, info, self._side_span(node, side is left),
+                                         f"a value of parameter '{side.origin}':")
         if node.op in ("==", "!="):
             return self._equality(node.op, left, right)
         return self._ordering(node, left, right, info)

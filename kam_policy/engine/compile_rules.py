@@ -81,6 +81,9 @@ def compile_rule(compiler: ExprCompiler, rule: ast.Rule) -> CompiledRule | None:
         compiler.error("check.rule-shape", f"rule {rule.id} must start with 'for x in ...'",
                        first.span, "say what the rule is about, e.g. 'for c in Complaint'")
         return None
+    if first.var in RESERVED_WORDS:
+        compiler.error("check.reserved-name", f"'{first.var}' is a reserved word", first.span,
+                       "choose another name")
     source = _source(compiler, first)
     if source is None:
         return None
@@ -92,8 +95,8 @@ def compile_rule(compiler: ExprCompiler, rule: ast.Rule) -> CompiledRule | None:
     for clause in rule.clauses[1:]:
         steps.extend(_step(compiler, clause, scope))
     emits = [_emit(compiler, rule, e, scope, kind, subject_fact, first.var) for e in rule.emits]
-    reason = _template(compiler, rule.because, scope, rule.because_span or rule.span) \
-        if rule.because else None
+    reason = _template(compiler, rule.because, scope, rule.because_span or rule.span,
+                       rule.because_raw) if rule.because else None
     if len(compiler.diagnostics) > errors_before:
         return None
     return CompiledRule(
@@ -211,6 +214,10 @@ def _emit(compiler: ExprCompiler, rule: ast.Rule, emit: ast.Emit, scope: Scope, 
         typed = compiler.compile(arg.value, scope)
         target = compiler.written_type(field_decl.type)
         check_assignable(compiler, typed, target, arg.span, f"value '{name}' of {emit.name}")
+        if field_decl.type.name == "int" and typed.const and typed.value is not None \
+                and typed.value != int(typed.value):
+            compiler.error("check.type-mismatch", f"value '{name}' of {emit.name} is declared "
+                           f"int, but {typed.value} is not a whole number", arg.span)
         values.append(typed.fn)
     subject = _subject(compiler, emit, decl, scope, kind, subject_fact, var)
     if subject is None:
@@ -240,16 +247,23 @@ def _subject(compiler: ExprCompiler, emit: ast.Emit, decl: ast.ConclusionDecl, s
     return (typed.fn,)
 
 
-def _inner_span(outer: Span, start: int, end: int) -> Span:
-    """The span of a placeholder inside a one-line ``because`` text (after its quote)."""
-    if outer.line != outer.end_line:
+def _inner_span(outer: Span, raw: str | None, placeholder: str, nth: int) -> Span:
+    """The span of the ``nth`` occurrence of a placeholder in a one-line ``because`` text,
+    found in the text as written (escapes before it keep their width)."""
+    if outer.line != outer.end_line or raw is None:
         return outer
-    return Span(outer.source, outer.start + 1 + start, outer.start + 1 + end, outer.line,
-                outer.column + 1 + start, outer.line, outer.column + 1 + end)
+    start = -1
+    for _ in range(nth + 1):
+        start = raw.find(placeholder, start + 1)
+        if start < 0:
+            return outer
+    end = start + len(placeholder)
+    return Span(outer.source, outer.start + start, outer.start + end, outer.line,
+                outer.column + start, outer.line, outer.column + end)
 
 
-def _template(compiler: ExprCompiler, text: str, scope: Scope,
-              outer: Span) -> Callable[[Any, dict[str, Any]], str]:
+def _template(compiler: ExprCompiler, text: str, scope: Scope, outer: Span,
+              raw: str | None) -> Callable[[Any, dict[str, Any]], str]:
     """Compile a ``because`` text; ``{name}`` and ``{name.field}`` show bound values."""
     from kam_policy.engine.values import human
 
@@ -263,7 +277,8 @@ def _template(compiler: ExprCompiler, text: str, scope: Scope,
             parts.append(token[0])
             continue
         path = (match.group(1) or "").strip()
-        span = _inner_span(outer, match.start(), match.end())
+        seen = text[: match.start()].count(token)
+        span = _inner_span(outer, raw, token, seen)
         if not _PATH.match(path):
             compiler.error("check.reason", f"'{{{path}}}' in the reason text is not a name",
                            span, "write {name} or {name.field}; use {{ and }} for braces")

@@ -16,7 +16,8 @@ RESERVED = {"now"}
 MAX_RULES = 100_000
 # Aggregate names are keywords where an expression starts: a binding of that name could
 # never be read back.
-RESERVED_WORDS = frozenset({"now", "count", "exists", "all", "none", "sum", "min", "max", "list"})
+RESERVED_WORDS = frozenset({"now", "count", "exists", "all", "none", "sum", "min", "max", "list",
+                            "true", "false", "null"})
 
 
 @dataclass
@@ -47,9 +48,11 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 def gather(modules: Iterable[ast.Module], schema: FactSchema,
            diagnostics: list[Diagnostic]) -> Declarations:
     """Collect the declarations of ``modules``; duplicates and clashes become diagnostics."""
+    modules = list(modules)
     decls = Declarations(schema)
     for fact in schema.types:
         decls.facts[fact.name] = model_fields(fact.model, decls.enums)
+
     seen: dict[str, ast.Node] = {}
     for module in modules:
         for item in module.items:
@@ -57,6 +60,12 @@ def gather(modules: Iterable[ast.Module], schema: FactSchema,
     for info in decls.enums.values():
         for member in info.members:
             decls.members.setdefault(member, []).append(info.name)
+    for enum in (i for m in modules for i in m.items if isinstance(i, ast.EnumDecl)):
+        for member in enum.members:
+            if member in RESERVED_WORDS:
+                diagnostics.append(Diagnostic(
+                    "check.reserved-name", f"enum member '{member}' is a reserved word and "
+                    "could never be written", enum.span, "choose another name"))
     check_fields(decls, diagnostics)
     if len(decls.rules) > MAX_RULES:
         diagnostics.append(Diagnostic(
@@ -115,10 +124,13 @@ def check_fields(decls: Declarations, diagnostics: list[Diagnostic]) -> None:
                 f"'{conclusion.about}'", conclusion.span,
                 did_you_mean(conclusion.about, decls.facts)
                 or f"fact types: {', '.join(decls.facts)}"))
+    bound: set[int] = set()  # names read back as bindings must not be reserved words
     for define in decls.defines.values():
         groups.append((f"function {define.name}", define.params))
+        bound.update(id(p) for p in define.params)
     for table in decls.tables.values():
         groups.append((f"table {table.name}", (*table.inputs, *table.outputs)))
+        bound.update(id(p) for p in table.inputs)
     for owner, fields in groups:
         seen: set[str] = set()
         for decl in fields:
@@ -126,7 +138,7 @@ def check_fields(decls: Declarations, diagnostics: list[Diagnostic]) -> None:
                 diagnostics.append(Diagnostic(
                     "check.duplicate", f"'{decl.name}' appears twice in {owner}", decl.span,
                     "give each name once"))
-            elif decl.name in RESERVED_WORDS:
+            elif decl.name in RESERVED_WORDS and id(decl) in bound:
                 diagnostics.append(Diagnostic(
                     "check.reserved-name", f"'{decl.name}' is a reserved word", decl.span,
                     "choose another name"))

@@ -81,7 +81,15 @@ def _simplify(value: Fraction) -> Number:
 
 
 def neg(a: Any) -> Any:
-    return None if a is None else -a
+    if a is None:
+        return None
+    return a.copy_negate() if isinstance(a, Decimal) else -a
+
+
+def absolute(a: Any) -> Any:
+    if a is None:
+        return None
+    return a.copy_abs() if isinstance(a, Decimal) else abs(a)
 
 
 def round_half_up(value: Number, places: int) -> Decimal:
@@ -130,7 +138,8 @@ def add_duration(moment: Any, micros: Any) -> Any:
     whole = int(micros // 1)
     if isinstance(moment, dt.datetime):
         return moment + dt.timedelta(microseconds=whole)
-    return moment + dt.timedelta(days=whole // MICROS_PER_DAY)
+    days = abs(whole) // MICROS_PER_DAY  # whole days only, the same both ways
+    return moment + dt.timedelta(days=days if whole >= 0 else -days)
 
 
 def format_duration(micros: Number) -> str:

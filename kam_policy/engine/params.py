@@ -89,22 +89,37 @@ def _unify(kinds: list[Type], expr: ast.Expr, diagnostics: list[Diagnostic]) -> 
     return first
 
 
-def written_mismatch(kind: Type, written: ast.TypeExpr, decls: Declarations) -> str | None:
+def written_mismatch(kind: Type, written: ast.TypeExpr, decls: Declarations,
+                     value: Any = None) -> str | None:
     """Why a parameter's value does not fit the type written on it, or None if it does."""
     from kam_policy.engine.types import PRIMITIVES
 
-    if kind.kind in ("any", "null"):
+    if kind.kind == "any" or (kind.kind == "null" and written.nullable):
         return None
+    if kind.kind == "null":
+        return f"null is not a {written.name} (write {written.name}? to allow null)"
     if written.name == "list":
         if kind.kind != "list":
             return f"the value is {kind}, not a list"
-        return written_mismatch(kind.args[0], written.args[0], decls)
+        items = value if isinstance(value, tuple) else (None,)
+        return next((p for p in (written_mismatch(kind.args[0], written.args[0], decls, v)
+                                 for v in items) if p), None)
     if written.name == "map":
         if kind.kind != "map":
             return f"the value is {kind}, not a map"
-        return written_mismatch(kind.args[1], written.args[1], decls)
+        values = tuple(value.values()) if isinstance(value, dict) else (None,)
+        return next((p for p in (written_mismatch(kind.args[1], written.args[1], decls, v)
+                                 for v in values) if p), None)
     if written.name in decls.enums:
-        return None if kind.kind == "symbol" else f"the value is {kind}, not a {written.name}"
+        if kind.kind != "symbol":
+            return f"the value is {kind}, not a {written.name}"
+        members = decls.enums[written.name].members
+        if value is not None and value not in members:
+            return f"'{value}' is not a {written.name} ({', '.join(members)})"
+        return None
+    if written.name == "int" and kind.kind == "number" and value is not None \
+            and value != int(value):
+        return f"{value} is not a whole number"
     expected = PRIMITIVES.get(written.name)
     if expected is None:
         return f"unknown type '{written.name}'"

@@ -188,6 +188,9 @@ def compile_policy(sources: PolicySources, schema: FactSchema,
     if params is not None:
         values = _override(values, params)
     compiler = ExprCompiler(decls, values, diagnostics)
+    for conclusion in decls.conclusions.values():
+        for field_decl in conclusion.fields:
+            compiler.written_type(field_decl.type)
     tables = FunctionRegistry(compiler).compile_all()
     compiled = [r for r in (compile_rule(compiler, rule) for rule in decls.rules) if r is not None]
     ordered = order_rules(compiled, diagnostics)
@@ -214,7 +217,7 @@ def _parameters(decls: Declarations, diagnostics: list[Diagnostic]) -> dict[str,
     for name, param in decls.params.items():
         value, kind = literal_value(param.value, decls, diagnostics)
         if param.type is not None:
-            problem = written_mismatch(kind, param.type, decls)
+            problem = written_mismatch(kind, param.type, decls, value)
             if problem:
                 diagnostics.append(Diagnostic("check.type-mismatch", f"parameter '{name}' is "
                                               f"declared {_written(param.type)}: {problem}",

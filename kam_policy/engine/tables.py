@@ -135,6 +135,10 @@ def compile_table(compiler: ExprCompiler, table: ast.Table) -> CompiledTable:
     output_types = [compiler.written_type(f.type) for f in table.outputs]
     width = len(table.inputs) + len(table.outputs)
     rows = []
+    if table.aggregator and len(table.outputs) != 1:
+        compiler.error("check.table-shape", f"table '{table.name}' aggregates its output "
+                       f"({table.aggregator}), so it needs exactly one output column",
+                       table.span, "drop the aggregator or the extra outputs")
     names = [f.name for f in (*table.inputs, *table.outputs)]
     usable = len(set(names)) == len(names)  # repeated names are reported by the checker
     for row in table.rows if usable else ():

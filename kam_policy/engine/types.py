@@ -116,7 +116,9 @@ def _leaf_type(annotation: object, enums: dict[str, EnumInfo]) -> Type:
             return enum_type(annotation.__name__)
         if issubclass(annotation, bool):
             return BOOL
-        if issubclass(annotation, int | Decimal | float):
+        if issubclass(annotation, float):
+            return Type("unsupported", "float (use Decimal: floats are not exact)")
+        if issubclass(annotation, int | Decimal):
             return NUMBER
         if issubclass(annotation, str):
             return TEXT
@@ -125,7 +127,7 @@ def _leaf_type(annotation: object, enums: dict[str, EnumInfo]) -> Type:
         if issubclass(annotation, dt.date):
             return DATE
         if issubclass(annotation, dt.timedelta):
-            return DURATION
+            return Type("unsupported", "timedelta (store the start and end datetimes)")
         if issubclass(annotation, BaseModel):
             return fact_type(annotation.__name__)
     if annotation is AwareDatetime:

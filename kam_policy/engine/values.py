@@ -28,7 +28,13 @@ def human(value: Any, kind: Type | None = None) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, tuple | list):
-        return "[" + ", ".join(human(v) for v in value) + "]"
+        item = kind.args[0] if kind is not None and kind.kind == "list" else None
+        return "[" + ", ".join(human(v, item) for v in value) + "]"
+    if hasattr(value, "model_fields"):  # a fact: its type and id, never its Python repr
+        return f"{type(value).__name__} {getattr(value, 'id', '')}".rstrip()
+    if isinstance(value, dict):
+        item = kind.args[1] if kind is not None and kind.kind == "map" else None
+        return "{" + ", ".join(f"{k}: {human(v, item)}" for k, v in value.items()) + "}"
     return str(value)
 
 

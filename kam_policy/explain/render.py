@@ -64,6 +64,11 @@ def render_why_not(answer: WhyNot, lang: str) -> str:
         lines.append(str(words["no_rule"].format(name=answer.name)))
     for rule in answer.rules:
         where = f"{rule.file}:{rule.line}"
+        if rule.fired:
+            lines.append(str(words["rule_fired"].format(rule=rule.rule_id, where=where,
+                                                        subject=subject)))
+        if not rule.attempts and (rule.fired or answer.present):
+            continue
         if not rule.attempts:
             key = "filtered" if rule.filtered else "no_candidate"
             lines.append(str(words[key].format(rule=rule.rule_id, where=where, subject=subject,

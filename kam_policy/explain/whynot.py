@@ -50,6 +50,7 @@ class RuleAnswer:
     source: str
     attempts: tuple[Attempt, ...] = ()
     filtered: int = 0
+    fired: int = 0  # firings that gave the subject this conclusion
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class WhyNot:
                          "source": {"file": r.file, "line": r.line}},
                 "goes_through": r.source,
                 "filtered_out": r.filtered,
+                "fired": r.fired,
                 "attempts": [{"item": a.item, "unmet": [u.to_dict() for u in a.unmet],
                               "table_rows": [{"table": m.table, "binding": m.binding,
                                               "wanted": m.wanted, "row": m.row,
@@ -104,8 +106,13 @@ def _answer(policy: Policy, tracer: RecordingTracer, rule: CompiledRule, name: s
     attempts = []
     filtered = 0
     ctx = tracer.ctx
+    fired = 0
     for event in tracer.events:
-        if event.rule is not rule or event.kind != "not_matched" or ctx is None:
+        if event.rule is not rule or ctx is None:
+            continue
+        if event.kind == "matched":
+            fired += any(c.name == name and _subject_of(policy, c) == subject
+                         for c in event.emitted)
             continue
         if event.step is not None and event.step.node is first:
             if _concerns(policy, ctx, rule, name, event, subject):
@@ -115,7 +122,12 @@ def _answer(policy: Policy, tracer: RecordingTracer, rule: CompiledRule, name: s
             unmet, rows = _unmet(policy, ctx, rule, event.item)
             attempts.append(Attempt(_describe(policy, event.item), unmet, rows))
     return RuleAnswer(rule.id, rule.title, rule.span.source, rule.span.line, source_name,
-                      tuple(attempts), filtered)
+                      tuple(attempts), filtered, fired)
+
+
+def _subject_of(policy: Policy, found: Internal) -> tuple[str, str]:
+    fact_type = next(t for t in policy.schema.types if t.subject == found.subject_type)
+    return found.subject_type, fact_type.identity(found.subject)
 
 
 def _concerns(policy: Policy, ctx: EvalContext, rule: CompiledRule, name: str,

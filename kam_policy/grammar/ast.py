@@ -345,6 +345,7 @@ class Rule(Node):
     because: str | None
     span: Span = field(compare=False, repr=False)
     because_span: Span | None = field(default=None, compare=False, repr=False)
+    because_raw: str | None = field(default=None, compare=False, repr=False)  # as written
 
 
 Item = Header | Include | Param | EnumDecl | ConclusionDecl | Define | Table | Rule

@@ -135,7 +135,9 @@ def _syntax_diagnostic(error: UnexpectedInput, text: str, source: str) -> Diagno
     if isinstance(token, Token) and token.end_pos is not None and token.type != "$END":
         span = _token_span(token, source)
     expected = sorted(getattr(error, "expected", None) or getattr(error, "allowed", None) or [])
-    words = sorted({_describe_terminal(e) for e in expected if e != "$END"})
+    described = {_describe_terminal(e) for e in expected if e != "$END"}
+    # words first ("a comparison (...)", "a name"), then punctuation
+    words = sorted(described, key=lambda w: (w.startswith("'"), w))
     hint = f"expected {', '.join(words[:8])}" if words else None
     if isinstance(error, UnexpectedCharacters):
         char = text[offset] if offset < len(text) else ""
@@ -469,10 +471,10 @@ class _ToAst(Transformer[Token, ast.Module]):
                         self._span(meta))
 
     def because(self, meta: Meta, text: Token) -> tuple[str, Span]:
-        return (self._string(text), self._tspan(text))
+        return (self._string(text), self._tspan(text), str(text))  # type: ignore[return-value]
 
     def rule(self, meta: Meta, rule_id: str, title: Token | None, *rest: Any) -> ast.Rule:
-        because_parts = rest[-1] if isinstance(rest[-1], tuple) and len(rest[-1]) == 2 and \
+        because_parts = rest[-1] if isinstance(rest[-1], tuple) and len(rest[-1]) == 3 and \
             isinstance(rest[-1][1], Span) else None
         if because_parts is not None:
             rest = rest[:-1]
@@ -485,7 +487,8 @@ class _ToAst(Transformer[Token, ast.Module]):
         extra = tuple((k, v) for k, v in metas if k not in ("section", "description"))
         return ast.Rule(rule_id, self._string(title) if title is not None else None,
                         known.get("section"), known.get("description"), extra, clauses, emits,
-                        because, self._span(meta), because_parts[1] if because_parts else None)
+                        because, self._span(meta), because_parts[1] if because_parts else None,
+                        because_parts[2] if because_parts else None)
 
     def start(self, meta: Meta, *items: ast.Item) -> ast.Module:
         return ast.Module(self.source, items, self._span(meta))
