@@ -94,7 +94,7 @@ def measure(policy: Policy, tracer: CoverageTracer) -> Coverage:
     rules = tuple(Uncovered(rule.id, rule.span.source, rule.span.line)
                   for rule in sorted(policy.rules, key=lambda r: written(r.span))
                   if rule.id not in tracer.fired)
-    rows = []
+    rows: list[Uncovered] = []
     total_rows = 0
     for table in sorted(policy.tables.values(), key=lambda t: written(t.span)):
         total_rows += len(table.rows)

@@ -233,7 +233,8 @@ class _Reader:
                 self.fail(located.line(*at, str(key)), f"unknown key '{key}'{hint}; a "
                           f"{'case' if not at else at[-1]} has {', '.join(allowed)}", case)
 
-    def _now(self, value: Any, located: _Located, at: Path_, case: str | None) -> dt.datetime | None:
+    def _now(self, value: Any, located: _Located, at: Path_,
+             case: str | None) -> dt.datetime | None:
         if value is None:
             return None
         moment = value
@@ -250,6 +251,8 @@ class _Reader:
 
     def _facts(self, value: Any, located: _Located, at: Path_,
                case: str | None) -> dict[str, Any]:
+        if value is None:
+            return {}
         if not isinstance(value, Mapping):
             self.fail(located.line(*at), "'facts' must map fact keys (staff, complaints...) to "
                       "lists of records, as in a facts file", case)
@@ -292,7 +295,9 @@ class _Reader:
             return None
         assert isinstance(name, str) and isinstance(subject, str)
         shaped = to_json_shape(values) if values is not None else None
-        return Expectation(kind, name, subject.strip(), shaped, line)
+        subject_type, _, subject_id = subject.partition(":")
+        return Expectation(kind, name, f"{subject_type.strip()}:{subject_id.strip()}", shaped,
+                           line)
 
 
 def _is_subject(text: str) -> bool:

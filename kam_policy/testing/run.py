@@ -134,7 +134,7 @@ def _subject_type(schema: FactSchema, about: str) -> str | None:
     return schema[about].subject if about in schema else None
 
 
-def run_case(policy: Policy, case: Case, background: Background = Background(),
+def run_case(policy: Policy, case: Case, background: Background | None = None,
              tracer: CoverageTracer | None = None) -> CaseResult:
     """Decide on a case's facts at its ``now`` and compare with its expectations.
 
@@ -147,10 +147,16 @@ def run_case(policy: Policy, case: Case, background: Background = Background(),
     Returns:
         ``pass``, ``fail`` (with the mismatches) or ``error`` (the facts are invalid).
     """
+    background = background or Background()
     now = case.now or background.now
     if now is None:
         return CaseResult(case, "error", message="the case has no 'now'")
     facts = merge_facts(background.facts, case.facts, policy.schema)
+    unknown = [e for e in case.expectations if not _subject_exists(policy.schema, facts, e)]
+    if unknown:
+        lines = [f"line {e.line}: there is no {e.subject} in the facts (a typo would make "
+                 f"'{e.kind}' pass without testing anything)" for e in unknown]
+        return CaseResult(case, "error", message="\n".join(lines))
     try:
         decision = policy.decide(facts, now, tracer=tracer)
     except FactError as error:
@@ -195,6 +201,20 @@ def merge_facts(base: Mapping[str, Any], extra: Mapping[str, Any],
         for record in records:
             _put(current, record, identity)
     return merged
+
+
+def _subject_exists(schema: FactSchema, facts: Mapping[str, Any],
+                    expectation: Expectation) -> bool:
+    """Whether the facts hold the record an expectation is about (unknown types pass)."""
+    fact_type = next((t for t in schema.types if t.subject == expectation.subject_type), None)
+    if fact_type is None:
+        return True
+    fields = _identity_fields(schema, fact_type.key)
+    wanted = expectation.subject.partition(":")[2]
+    records = facts.get(fact_type.key)
+    return not isinstance(records, list) or any(
+        isinstance(r, Mapping) and "/".join(str(r.get(f)) for f in fields) == wanted
+        for r in records)
 
 
 def _identity_fields(schema: FactSchema, key: str) -> tuple[str, ...]:
