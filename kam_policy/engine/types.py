@@ -101,10 +101,14 @@ def python_to_type(annotation: object, enums: dict[str, EnumInfo]) -> tuple[Type
         return inner, True
     if origin in (list, tuple, frozenset, set):
         item, _ = python_to_type(typing.get_args(annotation)[0], enums)
-        return list_of(item), False
+        return (item if item.kind == "unsupported" else list_of(item)), False
     if origin is dict:
         key_ann, value_ann = typing.get_args(annotation)
-        return map_of(python_to_type(key_ann, enums)[0], python_to_type(value_ann, enums)[0]), False
+        key, value = python_to_type(key_ann, enums)[0], python_to_type(value_ann, enums)[0]
+        for part in (key, value):
+            if part.kind == "unsupported":
+                return part, False
+        return map_of(key, value), False
     return _leaf_type(annotation, enums), False
 
 

@@ -7,7 +7,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from pydantic import BaseModel
+
 from kam_policy.engine import exact
+from kam_policy.engine.context import Conclusion
 from kam_policy.engine.types import Type
 from kam_policy.grammar import ast
 
@@ -30,8 +33,10 @@ def human(value: Any, kind: Type | None = None) -> str:
     if isinstance(value, tuple | list):
         item = kind.args[0] if kind is not None and kind.kind == "list" else None
         return "[" + ", ".join(human(v, item) for v in value) + "]"
-    if hasattr(value, "model_fields"):  # a fact: its type and id, never its Python repr
+    if isinstance(value, BaseModel):  # a fact: its type and id, never its Python repr
         return f"{type(value).__name__} {getattr(value, 'id', '')}".rstrip()
+    if isinstance(value, Conclusion):
+        return f"{value.name} of {value.subject_type} {getattr(value.subject, 'id', '')}".rstrip()
     if isinstance(value, dict):
         item = kind.args[1] if kind is not None and kind.kind == "map" else None
         return "{" + ", ".join(f"{k}: {human(v, item)}" for k, v in value.items()) + "}"
