@@ -745,13 +745,6 @@ def test_fields_of_an_unsupported_type_that_no_rule_reads_are_fine(tmp_path: Pat
     assert [c.subject.id for c in policy.decide(data, NOW)] == ["M1"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="BUG: only a field that is "
-                   "itself float or timedelta is check.unsupported-field; a list[float] (or "
-                   "dict[str, float]) field is typed "
-                   "list[unsupported] and the checker's internal kind leaks into the message: "
-                   "sum(x for x in g.ratios) gives check.type-mismatch 'sum needs numbers or "
-                   "durations, not unsupported', g.ratios[0] 'list[unsupported] cannot be "
-                   "indexed', and count(x in g.ratios) loads")
 def test_reading_a_list_of_an_unsupported_type(load_fails: Any) -> None:
     error, source = load_fails(gauge_rule(when_="sum(x for x in g.ratios) > 1"), GAUGES)
     diag = only(error)

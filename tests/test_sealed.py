@@ -179,11 +179,6 @@ def test_text_of_a_record_names_its_fact_type_and_identity(load: Load, source: s
     assert (conclusion.values["v"], conclusion.reason) == (want, want)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="BUG: values.human() has no case "
-                   "for a conclusion record (engine.context.Conclusion), so text(g) and \"{g}\" "
-                   "in a 'because' text, for g bound over a conclusion, show its Python repr "
-                   "with a memory address: '<kam_policy.engine.context.Conclusion object at "
-                   "0x...>' (a different text on every run)")
 def test_text_of_a_conclusion_shows_no_python_internals(load: Load) -> None:
     policy = load("conclusion flag(n: number) about Member\n" + OUT
                   + "rule a { for m in Member emit flag(n: 1) }\n"
