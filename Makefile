@@ -30,5 +30,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# W1-W4: kam_policy, the hand-written floor and the anchor engines side by side; writes
+# docs/performance.md and benchmarks/results.json (about 12 minutes on 2 cores).
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks.run
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -499,8 +499,6 @@ def test_installed_script_decides_the_example(tmp_path: Path) -> None:
     assert canonical(plain(decided["conclusions"])) == canonical(want)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an unknown parameter with no close name is hinted "
-                   "with \"run 'kam-policy params' to list them\", a command that does not exist")
 def test_unknown_parameter_hint_names_an_existing_command(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -65,17 +65,20 @@ def replay(path: str | Path, policy: Policy | None = None) -> ReplayReport:
             policy (any change is then drift).
     """
     report = ReplayReport()
-    policies: dict[str, Policy] = {}
+    recorded: dict[str, dict[str, Any]] = {}
+    compiled: dict[str, Policy] = {}
     for raw in read_records(path):
         body = raw.body
         if body is None:
             raise LogError(f"record {raw.position} is not valid JSON; run 'audit verify'")
         if body.get("type") == "policy":
-            policies[str(body["sha256"])] = policy_from_record(body)
+            recorded[str(body["sha256"])] = body  # compiled only if a replay needs it
             continue
-        chosen = policy or policies.get(str(body["policy"]["sha256"]))
-        if chosen is None:
-            report.errors.append(f"decision {body['decision_id']}: its policy record is missing")
+        try:
+            chosen = policy or _recorded_policy(str(body["policy"]["sha256"]), recorded,
+                                                compiled)
+        except Exception as error:  # a policy this engine can no longer read: say so
+            report.errors.append(f"decision {body['decision_id']}: {error}")
             continue
         try:
             facts = chosen.validate(body["facts"])
@@ -90,6 +93,15 @@ def replay(path: str | Path, policy: Policy | None = None) -> ReplayReport:
         if change is not None:
             report.changes.append(change)
     return report
+
+
+def _recorded_policy(digest: str, recorded: dict[str, dict[str, Any]],
+                     compiled: dict[str, Policy]) -> Policy:
+    if digest not in compiled:
+        if digest not in recorded:
+            raise LogError("its policy record is missing")
+        compiled[digest] = policy_from_record(recorded[digest])
+    return compiled[digest]
 
 
 def diff_policies(old: Policy, new: Policy, facts: FactSet, now: dt.datetime) -> Change | None:

@@ -18,7 +18,7 @@ class VerifyResult:
     bad_position: int | None = None
     bad_seq: int | None = None
     problem: str | None = None
-    torn_tail: str | None = None
+    torn_tail: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -49,7 +49,7 @@ def verify(path: str | Path, *, key: bytes | None = None) -> VerifyResult:
         previous_hash = str(body["hash"])
         expected_seq += 1
         count += 1
-    store = open_store(path, repair=False)
+    store = open_store(path, writable=False)
     torn = store.torn_tail
     store.close()
     return VerifyResult(count, previous_hash, torn_tail=torn)

@@ -61,12 +61,15 @@ def run_verify(args: argparse.Namespace) -> int:
     result = verify(args.path, key=log_key())
     if result.torn_tail is not None:
         print(f"warning: the log ends in a torn record (an interrupted append, "
-              f"{len(result.torn_tail)} bytes); it is cut off at the next append",
+              f"{len(result.torn_tail)} bytes); it is cut off when the log is next opened "
+              "for writing",
               file=sys.stderr)
     if not result.ok:
         seq = f" (seq {result.bad_seq})" if result.bad_seq is not None else ""
         print(f"{args.path}: record {result.bad_position}{seq} {result.problem}")
-        print(f"{result.records} records before it are intact")
+        intact = "1 record before it is" if result.records == 1 else \
+            f"{result.records} records before it are"
+        print(f"{intact} intact")
         return EXIT_BAD_LOG
     print(f"{args.path}: ok, {result.records} records, head {result.head}")
     return EXIT_OK

@@ -61,12 +61,12 @@ class CompiledTable:
             for row in self.rows:
                 if _matches(row, ctx, env):
                     if ctx.tracer is not None:
-                        ctx.tracer.table_matched(ctx, self, (row,), env)
+                        _notify(ctx.tracer, ctx, self, (row,), env)
                     return self._output(row, ctx, env)
             return None
         matched = [row for row in self.rows if _matches(row, ctx, env)]
         if ctx.tracer is not None and matched:
-            ctx.tracer.table_matched(ctx, self, tuple(matched), env)
+            _notify(ctx.tracer, ctx, self, tuple(matched), env)
         return self._combine(matched, ctx, env)
 
     def _output(self, row: CompiledRow, ctx: Any, env: dict[str, Any]) -> Any:
@@ -96,6 +96,13 @@ class CompiledTable:
         raise PolicyEvalError(Diagnostic(
             "eval.table-hit", f"table '{self.name}' (hit {self.hit}) {what}: {rows}, for {inputs}",
             matched[0].span, "make the rows exclusive, or declare another hit policy"))
+
+
+def _notify(tracer: Any, ctx: Any, table: CompiledTable, rows: tuple[CompiledRow, ...],
+            env: dict[str, Any]) -> None:
+    hook = getattr(tracer, "table_matched", None)  # optional: older tracers lack it
+    if hook is not None:
+        hook(ctx, table, rows, env)
 
 
 def _first(value: Any) -> Any:

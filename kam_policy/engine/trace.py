@@ -16,7 +16,8 @@ from kam_policy.engine.tables import CompiledRow, CompiledTable
 
 
 class Tracer(Protocol):
-    """Receives what evaluation does. Implement the three methods (they may do nothing)."""
+    """Receives what evaluation does. Implement ``matched``, ``not_matched`` and ``emitted``
+    (they may do nothing); ``table_matched`` is optional."""
 
     def matched(self, ctx: EvalContext, rule: CompiledRule, item: Any,
                 env: dict[str, Any]) -> None:

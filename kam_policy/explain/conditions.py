@@ -88,6 +88,11 @@ def _labelled(text: str | None, value: str | None) -> str:
     return f"{text} ({value})"
 
 
+def _word(value: str | None, words: dict[str, Any]) -> str | None:
+    """null, true and false in the reader's language."""
+    return words.get(value, value) if value in ("null", "true", "false") else value
+
+
 def sentence(result: ConditionResult, lang: str) -> str:
     """``response_time(c) (5h12m) exceeds limit (4h)`` when it holds, or
     ``needs x ≥ min (1), has 0.5`` when it does not."""
@@ -115,4 +120,4 @@ def sentence(result: ConditionResult, lang: str) -> str:
     condition = f"{result.left_text} {symbol}"
     if result.right_text is not None:
         condition += " " + _labelled(result.right_text, result.right)
-    return str(words["needs"].format(condition=condition, actual=result.left))
+    return str(words["needs"].format(condition=condition, actual=_word(result.left, words)))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
+from kam_policy.engine import exact
 from kam_policy.engine.compile_expr import ExprCompiler
 from kam_policy.engine.policy import Policy
 from kam_policy.engine.types import Type
@@ -55,3 +57,22 @@ class Folder:
         if self.diagnostics or not typed.const:
             return None
         return Constant(typed.value, typed.type)
+
+
+def show_value(value: Any, kind: Type) -> str:
+    """A value as a rule file writes it: durations as 4h, exact decimals, enum members bare,
+    texts quoted, lists and maps in brackets and braces."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if kind.kind == "list" and isinstance(value, tuple | list):
+        return "[" + ", ".join(show_value(v, kind.args[0]) for v in value) + "]"
+    if kind.kind == "map" and isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {show_value(v, kind.args[1])}"
+                               for k, v in value.items()) + "}"
+    if kind.kind == "duration":
+        return exact.format_duration(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False) if kind.kind == "text" else value
+    return exact.to_decimal_text(value)

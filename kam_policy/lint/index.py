@@ -42,9 +42,11 @@ class Unit:
 class Collector:
     """Walks expressions of one unit, keeping track of the names bound locally."""
 
-    def __init__(self, unit: Unit, sources: frozenset[str]) -> None:
+    def __init__(self, unit: Unit, decls: Declarations) -> None:
         self.unit = unit
-        self.sources = sources  # fact types, conclusions and enums: names an iteration may name
+        self.facts = frozenset(decls.facts)
+        # What ``for`` and aggregates go through before a value: types, conclusions, enums.
+        self.sources = frozenset([*decls.facts, *decls.conclusions, *decls.enums])
 
     def expr(self, node: ast.Expr, bound: Bound) -> None:
         getattr(self, f"visit_{type(node).__name__}")(node, bound)
@@ -67,7 +69,9 @@ class Collector:
         self.expr(node.obj, bound)
 
     def visit_Index(self, node: ast.Index, bound: Bound) -> None:
-        self.source(node.obj, bound)  # Staff[id]: a lookup by id, not a value named Staff
+        obj = node.obj
+        if not (isinstance(obj, ast.Name) and obj.id not in bound and obj.id in self.facts):
+            self.expr(obj, bound)  # Staff[id] is a lookup by id, not a value named Staff
         self.expr(node.key, bound)
 
     def visit_Call(self, node: ast.Call, bound: Bound) -> None:
@@ -135,9 +139,9 @@ def _span_at(source: str, text: str, start: int, end: int) -> Span:
     return Span(source, start, end, line, column, line, column + (end - start))
 
 
-def _rule_unit(rule: ast.Rule, collector_sources: frozenset[str], text: str) -> Unit:
+def _rule_unit(rule: ast.Rule, decls: Declarations, text: str) -> Unit:
     unit = Unit("rule", rule.id, rule)
-    walk = Collector(unit, collector_sources)
+    walk = Collector(unit, decls)
     bound: Bound = frozenset()
     for clause in rule.clauses:
         if isinstance(clause, ast.ForClause):
@@ -164,15 +168,15 @@ def _rule_unit(rule: ast.Rule, collector_sources: frozenset[str], text: str) -> 
     return unit
 
 
-def _define_unit(define: ast.Define, sources: frozenset[str]) -> Unit:
+def _define_unit(define: ast.Define, decls: Declarations) -> Unit:
     unit = Unit("define", define.name, define, bound=frozenset(p.name for p in define.params))
-    Collector(unit, sources).expr(define.body, unit.bound)
+    Collector(unit, decls).expr(define.body, unit.bound)
     return unit
 
 
-def _table_unit(table: ast.Table, sources: frozenset[str]) -> Unit:
+def _table_unit(table: ast.Table, decls: Declarations) -> Unit:
     unit = Unit("table", table.name, table, bound=frozenset(f.name for f in table.inputs))
-    walk = Collector(unit, sources)
+    walk = Collector(unit, decls)
     for row in table.rows:
         for cell in row.cells:
             if cell.expr is not None:
@@ -185,13 +189,12 @@ class PolicyIndex:
 
     def __init__(self, decls: Declarations, texts: Mapping[str, str]) -> None:
         self.decls = decls
-        sources = frozenset([*decls.facts, *decls.conclusions, *decls.enums])
-        self.rules = [_rule_unit(r, sources, texts.get(r.span.source, "")) for r in decls.rules]
+        self.rules = [_rule_unit(r, decls, texts.get(r.span.source, "")) for r in decls.rules]
         self.functions: dict[str, Unit] = {}
         for define in decls.defines.values():
-            self.functions[define.name] = _define_unit(define, sources)
+            self.functions[define.name] = _define_unit(define, decls)
         for table in decls.tables.values():
-            self.functions[table.name] = _table_unit(table, sources)
+            self.functions[table.name] = _table_unit(table, decls)
         self._callees: dict[str, frozenset[str]] = {}
 
     @property

@@ -18,9 +18,11 @@ from typing import Any
 
 from kam_policy.engine import exact
 from kam_policy.engine.tables import CompiledRow, CompiledTable
+from kam_policy.engine.types import Type
 from kam_policy.errors import Diagnostic
 from kam_policy.grammar import ast
 from kam_policy.lint.context import LintContext
+from kam_policy.lint.fold import show_value
 
 MAX_COMBINATIONS = 100_000
 EPSILON = Decimal("0.005")
@@ -28,6 +30,7 @@ DURATION_EPSILON = 60_000_000  # one minute, in microseconds
 NUMBERS = ("number", "decimal", "money")
 GAP_HITS = ("first", "unique", "any", "priority")
 _UNUSED = object()  # the value of a column no row tests
+NO_CONTEXT: Any = None  # constant cells never read facts or the time
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Analysis:
     node: ast.Table
     table: CompiledTable
     columns: tuple[Column, ...]
+    output_types: tuple[Type, ...]
 
     def combinations(self) -> Iterator[tuple[tuple[int, ...], int]]:
         """Each combination of candidate indexes, with the rows that match it (a bit mask)."""
@@ -93,7 +97,8 @@ def analyse(ctx: LintContext, node: ast.Table, table: CompiledTable) -> Analysis
         columns.append(column)
     if math.prod(len(c.values) for c in columns) > MAX_COMBINATIONS:
         return None
-    return Analysis(node, table, tuple(columns))
+    outputs = tuple(ctx.folder.compiler.written_type(f.type) for f in node.outputs)
+    return Analysis(node, table, tuple(columns), outputs)
 
 
 def _findings(analysis: Analysis) -> list[Diagnostic]:
@@ -197,7 +202,7 @@ def _mask(rows: tuple[CompiledRow, ...], position: int, name: str, value: Any) -
         if value is _UNUSED:
             return None
         try:
-            matched = test(None, {name: value})  # type: ignore[arg-type]
+            matched = test(NO_CONTEXT, {name: value})
         except Exception:  # a test the linter cannot run alone: leave the table out
             return None
         if matched:
@@ -247,18 +252,18 @@ def _different_outputs(analysis: Analysis, combo: tuple[int, ...], first: int,
         return ""
     env = analysis.env(combo)
     try:
-        one = [fn(None, env) for fn in analysis.table.rows[first].outputs]  # type: ignore[arg-type]
-        two = [fn(None, env) for fn in analysis.table.rows[second].outputs]  # type: ignore[arg-type]
+        one = [fn(NO_CONTEXT, env) for fn in analysis.table.rows[first].outputs]
+        two = [fn(NO_CONTEXT, env) for fn in analysis.table.rows[second].outputs]
     except Exception:  # an output the linter cannot compute alone: no claim
         return None
     if one == two:
         return None
-    return f", with different outputs {_output_text(one)} and {_output_text(two)}"
+    kinds = analysis.output_types
+    return f", with different outputs {_output_text(one, kinds)} and {_output_text(two, kinds)}"
 
 
-def _output_text(values: list[Any]) -> str:
-    parts = [exact.to_decimal_text(v) if isinstance(v, int | Decimal) and not isinstance(v, bool)
-             else f'"{v}"' if isinstance(v, str) else str(v) for v in values]
+def _output_text(values: list[Any], kinds: tuple[Type, ...]) -> str:
+    parts = [show_value(v, k) for v, k in zip(values, kinds, strict=True)]
     return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")"
 
 
@@ -292,9 +297,9 @@ def _shadowed(analysis: Analysis) -> list[Diagnostic]:
             combo, first = witness[index]
             message = (f"{name} is never reached: every input it matches is taken by an earlier "
                        f"row, e.g. {analysis.example(combo)} goes to row {analysis.number(first)}")
+            hint = "remove the row, or move it above the rows that cover it"
         else:
             message = f"{name} matches no input at all"
-        found.append(Diagnostic("lint.table-shadowed", message, row.span,
-                                "remove the row, or move it above the rows that cover it",
-                                "warning"))
+            hint = "one of its cells excludes every value; correct or remove the row"
+        found.append(Diagnostic("lint.table-shadowed", message, row.span, hint, "warning"))
     return found
