@@ -706,7 +706,8 @@ def test_a_torn_tail_is_reported_then_cut_off_at_the_next_open(
     code, out, err = cli(capsys, "audit", "verify", str(path))
     assert code == 0 and "ok, 3 records" in out
     assert err == (f"warning: the log ends in a torn record (an interrupted append, "
-                   f"{len(garbage)} bytes); it is cut off when the log is next opened for writing\n")
+                   f"{len(garbage)} bytes); it is cut off when the log is next opened "
+                   "for writing\n")
     assert path.read_bytes() == intact + garbage  # verify repairs nothing
 
     with DecisionLog(path) as log:
