@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Sequence
 
+from kam_policy.display import text_width
 from kam_policy.engine.decision import Decision
 
 
-def width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
-
-
 def pad(text: str, size: int) -> str:
-    return text + " " * max(0, size - width(text))
+    return text + " " * max(0, size - text_width(text))
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    sizes = [max([width(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    sizes = [max([text_width(h)] + [text_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
     lines = ["  ".join(pad(h, s) for h, s in zip(headers, sizes, strict=True)).rstrip(),
              "  ".join("-" * s for s in sizes)]
     lines.extend("  ".join(pad(c, s) for c, s in zip(row, sizes, strict=True)).rstrip()

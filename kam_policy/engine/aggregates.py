@@ -87,8 +87,9 @@ def _indexed(compiler: ExprCompiler, node: ast.Aggregate, kind: str, name: str, 
             rest.append(test)
             continue
         compiler.condition(test, {**scope, node.var: element})  # type-check the test itself
-        keys.append(compiler.compile(split[0], {node.var: element}).fn)
-        probes.append(compiler.compile(split[1], scope).fn)
+        with compiler.quiet():  # its two sides, checked just above, become key and probe
+            keys.append(compiler.compile(split[0], {node.var: element}).fn)
+            probes.append(compiler.compile(split[1], scope).fn)
     if not keys:
         return None
     remaining: ast.Expr | None = None

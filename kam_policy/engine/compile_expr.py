@@ -9,7 +9,8 @@ Errors are collected (never raised) so that every mistake of a policy is reporte
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,6 @@ from kam_policy.engine.params import ParamValue
 from kam_policy.engine.types import (
     ANY,
     BOOL,
-    DATE,
     DATETIME,
     DURATION,
     NULL,
@@ -82,6 +82,17 @@ class ExprCompiler:
         self._sites = 0
 
     # ---- helpers ---------------------------------------------------------------------------
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Compile again something already checked (tracer operands, index keys) without
+        reporting its diagnostics a second time."""
+        saved = self.diagnostics
+        self.diagnostics = []
+        try:
+            yield
+        finally:
+            self.diagnostics = saved
+
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> Typed:
         self.diagnostics.append(Diagnostic(code, message, span, hint))
         return constant(None, ANY)
@@ -218,7 +229,9 @@ class ExprCompiler:
             found = get(ctx, env)
             return None if found is None else found.values.get(name)
 
-        return Typed(self.written_type(fields[name].type), value_of)
+        with self.quiet():  # declared types are checked once, with the declaration
+            kind = self.written_type(fields[name].type)
+        return Typed(kind, value_of)
 
     def _record_field(self, obj: Typed, table: str, name: str, node: ast.Attr) -> Typed:
         outputs = {f.name: f for f in self.decls.tables[table].outputs}
@@ -558,4 +571,4 @@ def _ranked(get: Fn, rank: dict[str, int]) -> Fn:
     return lambda ctx, env: lookup(get(ctx, env))
 
 
-__all__ = ["DATE", "ExprCompiler", "Fn", "Scope", "Typed", "constant"]
+__all__ = ["ExprCompiler", "Fn", "Scope", "Typed", "constant"]

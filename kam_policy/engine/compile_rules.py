@@ -13,7 +13,7 @@ from kam_policy.engine.compile_expr import CompileState, ExprCompiler, Fn, Scope
 from kam_policy.engine.conversions import check_assignable
 from kam_policy.engine.declarations import RESERVED_WORDS, did_you_mean
 from kam_policy.engine.tables import CompiledTable
-from kam_policy.engine.types import ANY, Type, fact_type
+from kam_policy.engine.types import Type, fact_type
 from kam_policy.grammar import ast
 from kam_policy.grammar.span import Span
 
@@ -157,7 +157,9 @@ def _condition(compiler: ExprCompiler, clause: ast.WhenClause | ast.ForClause, c
                scope: Scope) -> Step:
     fn = compiler.condition(cond, scope).fn
     leaves = cond.values if isinstance(cond, ast.BoolOp) and cond.op == "and" else (cond,)
-    return Step(None, fn, clause, tuple(build_check(compiler, leaf, scope) for leaf in leaves))
+    with compiler.quiet():
+        checks = tuple(build_check(compiler, leaf, scope) for leaf in leaves)
+    return Step(None, fn, clause, checks)
 
 
 def _table_call(compiler: ExprCompiler, value: ast.Expr, scope: Scope) -> TableCall | None:
@@ -174,7 +176,8 @@ def _table_call(compiler: ExprCompiler, value: ast.Expr, scope: Scope) -> TableC
         args = [by_name[name] for name in table.inputs]
     elif any(a.name for a in args):
         return None
-    return TableCall(table, tuple(compiler.compile(a.value, scope).fn for a in args))
+    with compiler.quiet():  # the call itself was checked when the let was compiled
+        return TableCall(table, tuple(compiler.compile(a.value, scope).fn for a in args))
 
 
 def _emit(compiler: ExprCompiler, rule: ast.Rule, emit: ast.Emit, scope: Scope, kind: str,
@@ -212,7 +215,8 @@ def _emit(compiler: ExprCompiler, rule: ast.Rule, emit: ast.Emit, scope: Scope, 
         arg = found
         names.append(name)
         typed = compiler.compile(arg.value, scope)
-        target = compiler.written_type(field_decl.type)
+        with compiler.quiet():  # declared types are checked once, with the declaration
+            target = compiler.written_type(field_decl.type)
         check_assignable(compiler, typed, target, arg.span, f"value '{name}' of {emit.name}")
         if field_decl.type.name == "int" and typed.const and typed.value is not None \
                 and typed.value != int(typed.value):
@@ -303,4 +307,4 @@ def _template(compiler: ExprCompiler, text: str, scope: Scope, outer: Span,
     return render
 
 
-__all__ = ["ANY", "CompiledEmit", "CompiledRule", "Step", "compile_rule"]
+__all__ = ["CompiledEmit", "CompiledRule", "Step", "compile_rule"]

@@ -12,7 +12,6 @@ from kam_policy.errors import Diagnostic
 from kam_policy.facts.schema import FactSchema
 from kam_policy.grammar import ast
 
-RESERVED = {"now"}
 MAX_RULES = 100_000
 # Aggregate names are keywords where an expression starts: a binding of that name could
 # never be read back.

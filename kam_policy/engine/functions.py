@@ -66,7 +66,8 @@ class FunctionRegistry:
         return entry
 
     def _compile_table(self, entry: Callable_, node: ast.Table) -> None:
-        entry.params = [(f.name, self.compiler.written_type(f.type)) for f in node.inputs]
+        with self.compiler.quiet():  # compile_table reports these types' problems
+            entry.params = [(f.name, self.compiler.written_type(f.type)) for f in node.inputs]
         entry.table = compile_table(self.compiler, node)
         self.compiler.tables[node.name] = entry.table
         entry.result = entry.table.result_type

@@ -197,7 +197,7 @@ def compile_policy(sources: PolicySources, schema: FactSchema,
     if decls.header is None:
         diagnostics.append(Diagnostic("check.no-header", "the policy has no header", None,
                                       'start the entry file with: policy "Name" version "1.0"'))
-    errors = list(dict.fromkeys(d for d in diagnostics if d.severity == "error"))
+    errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         shown = _sorted(errors)[:MAX_ERRORS]
         raise PolicyCheckError(shown, render(shown, sources.texts))
@@ -261,4 +261,4 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-__all__ = ["Policy", "ast", "compile_policy", "load"]
+__all__ = ["Policy", "compile_policy", "load"]

@@ -3,9 +3,9 @@ and the hint."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 
+from kam_policy.display import text_width
 from kam_policy.errors import Diagnostic
 
 
@@ -26,14 +26,10 @@ def render_one(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:
             gutter = f"{span.line:>5} | "
             lines.append(gutter + line_text)
             end_col = span.end_column if span.end_line == span.line else len(line_text) + 1
-            start = _width(line_text[: span.column - 1])
-            length = max(1, _width(line_text[span.column - 1 : end_col - 1]))
+            start = text_width(line_text[: span.column - 1])
+            length = max(1, text_width(line_text[span.column - 1 : end_col - 1]))
             lines.append(" " * (len(gutter) - 2) + "| " + " " * start + "^" * length)
     if diagnostic.hint:
         lines.append(f"      help: {diagnostic.hint}")
     return "\n".join(lines)
 
-
-def _width(text: str) -> int:
-    """Display width: CJK characters take two columns, so carets line up under them."""
-    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)

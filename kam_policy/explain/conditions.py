@@ -8,7 +8,6 @@ from typing import Any
 
 from kam_policy.engine.checks import Check
 from kam_policy.engine.context import EvalContext
-from kam_policy.engine.types import Type
 from kam_policy.engine.values import human
 from kam_policy.explain.messages import catalogue
 from kam_policy.grammar import ast
@@ -38,11 +37,6 @@ class ConditionResult:
         return data
 
 
-def show(value: Any, kind: Type | None) -> str:
-    """A value for people, using its static type (durations are microseconds at run time)."""
-    return human(value, kind)
-
-
 def source_text(sources: dict[str, str], check: Check) -> tuple[str, str | None, str | None]:
     node = check.node
     text = _clip(sources, node)
@@ -65,8 +59,8 @@ def evaluate_check(ctx: EvalContext, check: Check, env: dict[str, Any],
     reproduces what the rule saw)."""
     text, left_text, right_text = source_text(sources, check)
     holds = bool(_safe(check.test, ctx, env))
-    left = show(_safe(check.left, ctx, env), check.left_type) if check.left else None
-    right = show(_safe(check.right, ctx, env), check.right_type) if check.right else None
+    left = human(_safe(check.left, ctx, env), check.left_type) if check.left else None
+    right = human(_safe(check.right, ctx, env), check.right_type) if check.right else None
     span = check.node.span
     parts = tuple(evaluate_check(ctx, part, env, sources) for part in check.parts)
     return ConditionResult(text, check.op, left_text, left, right_text, right, holds,

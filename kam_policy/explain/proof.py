@@ -10,7 +10,8 @@ from kam_policy.engine.context import Conclusion as Internal
 from kam_policy.engine.decision import Conclusion, Decision
 from kam_policy.engine.policy import Policy
 from kam_policy.engine.trace import RecordingTracer, TraceEvent
-from kam_policy.explain.conditions import ConditionResult, evaluate_check, show
+from kam_policy.engine.values import human
+from kam_policy.explain.conditions import ConditionResult, evaluate_check
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class _Builder:
             row = rows[0]
             conditions = tuple(evaluate_check(ctx, check, env, self.sources)
                                for check in row.checks if check is not None)
-            hits.append(TableHit(step.name, show(event.env.get(step.name), step.type),
+            hits.append(TableHit(step.name, human(event.env.get(step.name), step.type),
                                  table.name, row.number, row.span.source, row.span.line,
                                  conditions))
         return hits
@@ -139,7 +140,7 @@ class _Builder:
 
     def _bindings(self, event: TraceEvent) -> dict[str, str]:
         types = {step.name: step.type for step in event.rule.steps if step.name is not None}
-        return {name: show(value, types[name]) for name, value in event.env.items()
+        return {name: human(value, types[name]) for name, value in event.env.items()
                 if name in types and _simple(value)}
 
 

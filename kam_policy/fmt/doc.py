@@ -9,9 +9,9 @@ Widths are display columns: CJK characters count two.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+
+from kam_policy.display import text_width
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +140,6 @@ def join(separator: Document, docs: list[Document]) -> list[Document]:
     return joined
 
 
-@lru_cache(maxsize=4096)
-def text_width(text: str) -> int:
-    """Display width: East Asian wide and full-width characters take two columns."""
-    if text.isascii():
-        return len(text)
-    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
 
 
 # ---- the printer -----------------------------------------------------------------------------

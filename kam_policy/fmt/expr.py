@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 
+from kam_policy.display import text_width
 from kam_policy.fmt.comments import Key, Notes
 from kam_policy.fmt.doc import (
     HARDLINE,
@@ -25,7 +26,6 @@ from kam_policy.fmt.doc import (
     line_suffix,
     nest,
     render,
-    text_width,
 )
 from kam_policy.grammar import ast
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kam_policy.fmt.doc import text_width
+from kam_policy.display import text_width
 
 
 def rows_text(rows: list[list[str]]) -> list[str]:
