@@ -13,11 +13,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kam_policy.cli import audit, check, decide, explain, fmt, lint, params, sheets, test
+from kam_policy.cli import audit, check, decide, explain, fmt, lint, params, run, sheets, test
 from kam_policy.cli.common import EXIT_INTERNAL, EXIT_INVALID, UsageError, report
 from kam_policy.errors import KamPolicyError
 
-COMMANDS = (decide, check, explain, audit, lint, fmt, test, params, sheets)
+COMMANDS = (decide, check, explain, audit, lint, fmt, test, params, sheets, run)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,52 +26,60 @@ _ONE_MICRO = dt.timedelta(microseconds=1)
 def add(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
-    if type(a) is Fraction or type(b) is Fraction:
-        return Fraction(a) + Fraction(b)
     if type(a) is int and type(b) is int:
         return a + b
     try:
+        if type(a) is Fraction or type(b) is Fraction:
+            return Fraction(a) + Fraction(b)
         return _EXACT.add(a, b)
     except (Inexact, Rounded):  # beyond 200 digits: stay exact as a fraction
         return Fraction(a) + Fraction(b)
+    except TypeError:
+        return _timeline("add", a, b)
 
 
 def sub(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
-    if type(a) is Fraction or type(b) is Fraction:
-        return Fraction(a) - Fraction(b)
     if type(a) is int and type(b) is int:
         return a - b
     try:
+        if type(a) is Fraction or type(b) is Fraction:
+            return Fraction(a) - Fraction(b)
         return _EXACT.subtract(a, b)
     except (Inexact, Rounded):  # beyond 200 digits: stay exact as a fraction
         return Fraction(a) - Fraction(b)
+    except TypeError:
+        return _timeline("sub", a, b)
 
 
 def mul(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
-    if type(a) is Fraction or type(b) is Fraction:
-        return Fraction(a) * Fraction(b)
     if type(a) is int and type(b) is int:
         return a * b
     try:
+        if type(a) is Fraction or type(b) is Fraction:
+            return Fraction(a) * Fraction(b)
         return _EXACT.multiply(a, b)
     except (Inexact, Rounded):  # beyond 200 digits: stay exact as a fraction
         return Fraction(a) * Fraction(b)
+    except TypeError:
+        return _timeline("mul", a, b)
 
 
 def div(a: Any, b: Any) -> Any:
     """Exact division; None when either side is None or the divisor is zero."""
     if a is None or b is None or b == 0:
         return None
-    if type(a) is Fraction or type(b) is Fraction:
-        return _simplify(Fraction(a) / Fraction(b))
     try:
+        if type(a) is Fraction or type(b) is Fraction:
+            return _simplify(Fraction(a) / Fraction(b))
         return _DIVIDE.divide(Decimal(a), Decimal(b))
     except (Inexact, Rounded):
         return _simplify(Fraction(a) / Fraction(b))
+    except TypeError:
+        return _timeline("div", a, b)
 
 
 def _simplify(value: Fraction) -> Number:
@@ -94,6 +102,8 @@ def absolute(a: Any) -> Any:
 
 def round_half_up(value: Number, places: int) -> Decimal:
     """Round an exact number half up (away from zero) to ``places`` decimals."""
+    if not isinstance(value, int | Decimal | Fraction):
+        _timeline("round", value)
     quantum = Decimal(1).scaleb(-places)
     if isinstance(value, Decimal) and len(value.as_tuple().digits) > 150:
         value = Fraction(value)
@@ -119,27 +129,37 @@ def to_decimal_text(value: Number, places: int | None = None) -> str:
 
 
 def micros_between(later: dt.datetime, earlier: dt.datetime) -> int:
-    return (later - earlier) // _ONE_MICRO
+    try:
+        return (later - earlier) // _ONE_MICRO
+    except TypeError:
+        return _timeline("micros_between", later, earlier)  # type: ignore[no-any-return]
 
 
 def days_between(later: dt.date, earlier: dt.date) -> int:
     return (later - earlier).days * MICROS_PER_DAY
 
 
-def as_date(value: dt.date | dt.datetime) -> dt.date:
+def as_date(value: dt.date | dt.datetime) -> Any:
     """A datetime counts as its calendar date in its own UTC offset."""
-    return value.date() if isinstance(value, dt.datetime) else value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return _timeline("as_date", value)
 
 
 def add_duration(moment: Any, micros: Any) -> Any:
     """datetime/date + duration; a date moves by whole days (partial days are dropped)."""
     if moment is None or micros is None:
         return None
-    whole = int(micros // 1)
-    if isinstance(moment, dt.datetime):
-        return moment + dt.timedelta(microseconds=whole)
-    days = abs(whole) // MICROS_PER_DAY  # whole days only, the same both ways
-    return moment + dt.timedelta(days=days if whole >= 0 else -days)
+    try:
+        whole = int(micros // 1)
+        if isinstance(moment, dt.datetime):
+            return moment + dt.timedelta(microseconds=whole)
+        days = abs(whole) // MICROS_PER_DAY  # whole days only, the same both ways
+        return moment + dt.timedelta(days=days if whole >= 0 else -days)
+    except TypeError:
+        return _timeline("add_duration", moment, micros)
 
 
 def format_duration(micros: Number) -> str:
@@ -156,3 +176,17 @@ def format_duration(micros: Number) -> str:
         seconds = Decimal(rest.numerator) / Decimal(rest.denominator) / Decimal(1_000_000)
         parts.append(f"{seconds.normalize():f}s")
     return sign + ("".join(parts) or "0s")
+
+
+def _timeline(operation: str, *operands: Any) -> Any:
+    """Hand an operation on a value that moves with ``now`` to ``timeline`` (see there); any
+    other operand the operation does not take is a type error, as before."""
+    from kam_policy.engine import timeline
+
+    if not timeline.moving(*operands):
+        raise TypeError(f"unsupported operands for {operation}: "
+                        + ", ".join(type(o).__name__ for o in operands))
+    follow = getattr(timeline, operation, None)
+    if follow is None:
+        raise timeline.unsupported(f"{operation}()")
+    return follow(*operands)

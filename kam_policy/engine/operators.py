@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from kam_policy.engine import exact
+from kam_policy.engine import exact, timeline
 from kam_policy.engine.types import ANY, DATE, DATETIME, DURATION, NUMBER, TEXT, Type
 
 Impl = Callable[[Any, Any], Any]
@@ -24,6 +24,8 @@ def _null_safe(func: Impl) -> Impl:
 def _moment_minus_moment(a: dt.date, b: dt.date) -> int:
     if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
         return exact.micros_between(a, b)
+    if timeline.is_moment(a) and timeline.is_moment(b):  # one moves with now
+        return exact.micros_between(a, b)  # type: ignore[arg-type]
     return exact.days_between(exact.as_date(a), exact.as_date(b))
 
 

@@ -30,6 +30,7 @@ from kam_policy.engine.params import (
 from kam_policy.engine.render import render
 from kam_policy.engine.sources import PolicySources, read_policy, sources_from_texts
 from kam_policy.engine.tables import CompiledTable
+from kam_policy.engine.timeline import Probe, Timed, moving
 from kam_policy.engine.trace import Tracer
 from kam_policy.engine.values import to_json_value
 from kam_policy.errors import (
@@ -78,6 +79,9 @@ class Policy:
         params = {name: to_toml_value(p.value, p.type) for name, p in self.params.items()}
         return (_rebuild, (dict(self.sources), params, self.schema))
 
+    def __repr__(self) -> str:
+        return f"<Policy {self.name!r} version {self.version!r} sha256 {self.digest[:12]}>"
+
     @property
     def name(self) -> str:
         return self.info.name
@@ -115,25 +119,51 @@ class Policy:
         Returns:
             The decision, conclusions sorted by subject, name and values.
         """
-        if not isinstance(now, dt.datetime) or now.utcoffset() is None:
-            raise FactError([FactIssue("now", None, None, None, "datetime has no time zone")])
+        _check_now(now)
         fact_set = self.validate(facts, skip_invalid=skip_invalid)
-        id_fields = {t.name: t.id_field for t in self.schema.types}
-        ctx = EvalContext(fact_set, now, id_fields, tracer)
-        fired = evaluate(self.rules, ctx, self.schema)
-        conclusions = sorted((self.public_conclusion(c) for found in ctx.conclusions.values()
-                              for c in found), key=Conclusion.sort_key)
-        decision = Decision(decision_id or str(uuid.uuid4()), now.isoformat(), self.info,
-                            tuple(conclusions), tuple(fired),
-                            tuple(str(issue) for issue in fact_set.skipped))
+        decision = self._decide(fact_set, now, now, tracer, decision_id)
         if log is not None:
             log.record(self, fact_set, decision)
         return decision
+
+    def outlook(self, facts: Mapping[str, Any] | FactSet, now: dt.datetime, *,
+                decision_id: str | None = None) -> Outlook:
+        """Decide at ``now`` and find the first later instant at which the decision can differ
+        while the facts stay as they are (None: never). The instant is derived from the rules'
+        own time conditions; see ``kam_policy.engine.timeline``.
+
+        Raises:
+            PolicyEvalError: as ``decide``, and also where a rule computes with ``now`` in a way
+                that cannot be followed exactly, or emits a value that changes with ``now``.
+        """
+        _check_now(now)
+        fact_set = self.validate(facts)
+        probe = Probe(now)
+        decision = self._decide(fact_set, Timed(now, 1, probe), now, None, decision_id)
+        return Outlook(decision, probe.next_change())
+
+    def _decide(self, fact_set: FactSet, now_value: Any, now: dt.datetime,
+                tracer: Tracer | None, decision_id: str | None) -> Decision:
+        id_fields = {t.name: t.id_field for t in self.schema.types}
+        ctx = EvalContext(fact_set, now_value, id_fields, tracer)
+        fired = evaluate(self.rules, ctx, self.schema)
+        conclusions = sorted((self.public_conclusion(c) for found in ctx.conclusions.values()
+                              for c in found), key=Conclusion.sort_key)
+        return Decision(decision_id or str(uuid.uuid4()), now.isoformat(), self.info,
+                        tuple(conclusions), tuple(fired),
+                        tuple(str(issue) for issue in fact_set.skipped))
 
     def public_conclusion(self, found: Any) -> Conclusion:
         """The public form of a conclusion as rules saw it (values in their JSON forms)."""
         rule, emit = found.rule
         decl = self.declarations.conclusions[found.name]
+        for name, value in found.values.items():
+            if moving(value):
+                raise PolicyEvalError(Diagnostic(
+                    "eval.moving-value", f"rule {rule.id}: {found.name}: the value of '{name}' "
+                    "changes with now, so it has no single due time", emit.span,
+                    "emit values fixed by the facts (e.g. the limit, not the time elapsed); "
+                    "show the elapsed time in the 'because' text instead"))
         written = {f.name: f.type for f in decl.fields}
         try:
             values = {k: to_json_value(v, written[k]) for k, v in found.values.items()}
@@ -145,6 +175,19 @@ class Policy:
         subject = Subject(found.subject_type, fact_type.identity(found.subject))
         return Conclusion(found.name, subject, values, rule.id, rule.span.source,
                           rule.span.line, found.reason, found.values)
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """A decision at ``now`` and when it may next change if the facts stay the same."""
+
+    decision: Decision
+    next_change: dt.datetime | None
+
+
+def _check_now(now: Any) -> None:
+    if not isinstance(now, dt.datetime) or now.utcoffset() is None:
+        raise FactError([FactIssue("now", None, None, None, "datetime has no time zone")])
 
 
 def _rebuild(texts: dict[str, str], params: dict[str, Any], schema: FactSchema) -> Policy:
@@ -261,4 +304,4 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-__all__ = ["Policy", "compile_policy", "load"]
+__all__ = ["Outlook", "Policy", "compile_policy", "load"]

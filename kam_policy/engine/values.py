@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from kam_policy.engine import exact
 from kam_policy.engine.context import Conclusion
+from kam_policy.engine.timeline import concrete
 from kam_policy.engine.types import Type
 from kam_policy.grammar import ast
 
@@ -18,6 +19,7 @@ from kam_policy.grammar import ast
 def human(value: Any, kind: Type | None = None) -> str:
     """A value as a person reads it in a reason or an explanation; ``kind`` is its static type
     (durations are microseconds at run time, shown as ``5h12m``)."""
+    value = concrete(value)
     if value is None:
         return "null"
     if kind is not None and kind.kind == "duration" and not isinstance(value, bool):
