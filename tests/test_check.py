@@ -1117,7 +1117,7 @@ def test_syntax_errors_in_several_files_are_all_reported(tmp_path: Path) -> None
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGE_TESTS = ("test_parse.py", "test_check.py", "test_tables.py", "test_engine.py",
-                  "test_sealed.py")
+                  "test_sealed.py", "test_business_time.py", "test_session.py")
 
 
 def engine_codes() -> set[str]:

@@ -578,7 +578,7 @@ def test_expected_tokens_are_described_in_words() -> None:
     # described words first, then quoted punctuation (at most 8 are listed)
     assert diag.hint == ('expected a duration such as 4h or 30d, a name, a number, a text in '
                          'double quotes ("..."), an aggregate such as count(...) or sum(...), '
-                         "'(', '-', '['")
+                         "working time such as 4 business_hours, '(', '-'")
 
 
 def test_a_missing_emit_is_hinted_in_words() -> None:

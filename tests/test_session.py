@@ -304,8 +304,9 @@ rule R.waiting "Waiting" {
 """)
     session = Session(policy)
     session.feed(base_events())
-    with pytest.raises(PolicyEvalError, match="the value of 'since' changes with now"):
+    with pytest.raises(PolicyEvalError, match="the value of 'since' changes with now") as raised:
         session.feed([complaint("CP1", START)])
+    assert [d.code for d in raised.value.diagnostics] == ["eval.moving-value"]
 
 
 def test_time_read_through_rounding_is_refused_at_the_rule(tmp_path: Path) -> None:

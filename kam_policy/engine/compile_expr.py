@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from kam_policy.engine import exact
+from kam_policy.engine import business, exact
 from kam_policy.engine.builtins import BUILTINS
 from kam_policy.engine.context import EvalContext
 from kam_policy.engine.declarations import Declarations, did_you_mean
@@ -23,10 +23,7 @@ from kam_policy.engine.types import (
     ANY,
     BOOL,
     DATETIME,
-    DURATION,
-    NULL,
-    NUMBER,
-    TEXT,
+    LITERAL_TYPES,
     EnumInfo,
     Type,
     enum_type,
@@ -78,6 +75,7 @@ class ExprCompiler:
         self.diagnostics = diagnostics
         self.functions: dict[str, Callable[[str, Sequence[ast.Arg], Scope, Span], Typed]] = {}
         self.tables: dict[str, Any] = {}  # name -> CompiledTable, once compiled
+        self._calendar: dict[str, business.Calendar | None] = {}
         self.state = CompileState()
         self._sites = 0
 
@@ -121,8 +119,7 @@ class ExprCompiler:
 
     # ---- atoms -----------------------------------------------------------------------------
     def visit_Literal(self, node: ast.Literal, scope: Scope) -> Typed:
-        kinds = {"number": NUMBER, "text": TEXT, "bool": BOOL, "null": NULL, "duration": DURATION}
-        return constant(node.value, kinds[node.kind])
+        return constant(node.value, LITERAL_TYPES[node.kind])
 
     def visit_Name(self, node: ast.Name, scope: Scope) -> Typed:
         name = node.id
@@ -330,6 +327,8 @@ class ExprCompiler:
         right = self.compile(node.right, scope)
         if node.op == "??":
             return self._coalesce(left, right, node)
+        if "business" in (left.type.kind, right.type.kind):
+            return self._business_shift(node, left, right)
         from kam_policy.engine.operators import arithmetic
 
         result = arithmetic(node.op, left.type, right.type)
@@ -340,6 +339,49 @@ class ExprCompiler:
             return constant(impl(left.value, right.value), kind)
         lf, rf = left.fn, right.fn
         return Typed(kind, lambda ctx, env: impl(lf(ctx, env), rf(ctx, env)))
+
+    def _business_shift(self, node: ast.Binary, left: Typed, right: Typed) -> Typed:
+        """``moment + 4 business_hours`` (or ``-``): working time under ``business_calendar``."""
+        moment, amount = (right, left) if left.type.kind == "business" else (left, right)
+        if node.op not in ("+", "-") or moment.type.kind not in ("datetime", "any", "null") or (
+                node.op == "-" and moment is right):
+            return self.error("check.type-mismatch", f"cannot compute {left.type} {node.op} "
+                              f"{right.type}", node.span, "working time moves a datetime: "
+                              "write start + 4 business_hours, and compare moments")
+        calendar = self.business_calendar(node.span)
+        if calendar is None:
+            return Typed(DATETIME, lambda ctx, env: None)
+        sign = -1 if node.op == "-" else 1
+        get_moment, get_amount = moment.fn, amount.fn
+
+        def shifted(ctx: EvalContext, env: dict[str, Any]) -> Any:
+            start, working = get_moment(ctx, env), get_amount(ctx, env)
+            if start is None or working is None:
+                return None
+            return business.add_business(start, working, calendar, sign)
+
+        return Typed(DATETIME, shifted)
+
+    def business_calendar(self, span: Span) -> business.Calendar | None:
+        """The calendar of ``business_calendar``, checked; a diagnostic if it is missing or
+        wrong."""
+        if business.CALENDAR_PARAM in self._calendar:  # checked once, reported once
+            return self._calendar[business.CALENDAR_PARAM]
+        self._calendar[business.CALENDAR_PARAM] = found = self._check_calendar(span)
+        return found
+
+    def _check_calendar(self, span: Span) -> business.Calendar | None:
+        param = self.params.get(business.CALENDAR_PARAM)
+        if param is None:
+            self.error("check.no-calendar", "working time needs a calendar", span,
+                       f'declare one: param {business.CALENDAR_PARAM} = {{zone: "Asia/Shanghai", '
+                       'hours: "09:00-12:00, 13:00-18:00", rest_days: "saturday, sunday"}')
+            return None
+        try:
+            return business.calendar_from(param.value if isinstance(param.value, dict) else {})
+        except business.CalendarError as error:
+            self.error("check.bad-calendar", f"{business.CALENDAR_PARAM}: {error}", param.span)
+            return None
 
     def _coalesce(self, left: Typed, right: Typed, node: ast.Binary) -> Typed:
         kind = left.type if left.type.kind not in ("null", "any") else right.type
@@ -397,6 +439,9 @@ class ExprCompiler:
             return "use date(x) to compare a datetime with a date"
         if kinds == {"duration", "number"}:
             return "write the number as a duration: 4h, 30d, or days(n)"
+        if "business" in kinds:
+            return "working time moves a datetime: compare moments, e.g. " \
+                   "now > c.opened_at + 4 business_hours"
         if "text" in kinds and "number" in kinds:
             return "numbers are written without quotes"
         return None
@@ -411,6 +456,10 @@ class ExprCompiler:
                   info: EnumInfo | None) -> Typed:
         compare = _ORDERING[node.op]
         kind = left.type if left.type.kind not in ("any", "null", "symbol") else right.type
+        if kind.kind == "business":
+            return self.error("check.not-ordered", "working time has no order of its own",
+                              node.span, "compare moments instead, e.g. "
+                              "now > c.opened_at + 4 business_hours")
         if kind.kind in ("bool", "list", "map", "fact", "conclusion") or (
                 kind.kind == "symbol"):
             return self.error("check.not-ordered", f"{kind} values have no order", node.span)

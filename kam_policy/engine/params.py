@@ -10,14 +10,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from kam_policy.engine.business import parse_business
 from kam_policy.engine.declarations import Declarations, did_you_mean
 from kam_policy.engine.types import (
     ANY,
-    BOOL,
-    DURATION,
-    NULL,
-    NUMBER,
-    TEXT,
+    LITERAL_TYPES,
     Type,
     list_of,
     map_of,
@@ -47,8 +44,7 @@ def literal_value(expr: ast.Expr, decls: Declarations,
                   diagnostics: list[Diagnostic]) -> tuple[Any, Type]:
     """The value and type of a parameter literal (numbers, durations, texts, lists, maps)."""
     if isinstance(expr, ast.Literal):
-        kinds = {"number": NUMBER, "text": TEXT, "bool": BOOL, "null": NULL, "duration": DURATION}
-        return expr.value, kinds[expr.kind]
+        return expr.value, LITERAL_TYPES[expr.kind]
     if isinstance(expr, ast.Unary) and expr.op == "-" and isinstance(expr.operand, ast.Literal) \
             and expr.operand.kind in ("number", "duration"):
         value, kind = literal_value(expr.operand, decls, diagnostics)
@@ -196,6 +192,12 @@ def _convert(raw: Any, kind: Type, current: Any, path: str) -> Any:
         if total != int(total):
             raise ValueError(f"duration {raw!r} is not a whole number of microseconds")
         return int(total)
+    if kind.kind == "business":
+        business = parse_business(raw) if isinstance(raw, str) else None
+        if business is None:
+            raise ValueError(f'expected working time such as "4 business_hours", got '
+                             f"{_describe(raw)}")
+        return business
     if kind.kind in ("text", "symbol"):
         if not isinstance(raw, str):
             raise ValueError(f"expected a text, got {_describe(raw)}")
@@ -230,7 +232,7 @@ def to_toml_value(value: Any, kind: Type) -> Any:
         return [to_toml_value(v, kind.args[0]) for v in value]
     if kind.kind == "map":
         return {k: to_toml_value(v, kind.args[1]) for k, v in value.items()}
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | ast.BusinessDuration):
         return str(value)
     return value
 

@@ -43,8 +43,13 @@ BOOL = Type("bool")
 DATE = Type("date")
 DATETIME = Type("datetime")
 DURATION = Type("duration")
+BUSINESS = Type("business")  # working time: 4 business_hours (engine/business.py)
 NULL = Type("null")
 ANY = Type("any")  # after an error: accepted everywhere, so one mistake is reported once
+
+# The type of each kind of literal written in a rule file.
+LITERAL_TYPES = {"number": NUMBER, "text": TEXT, "bool": BOOL, "null": NULL, "duration": DURATION,
+                 "business": BUSINESS}
 
 PRIMITIVES = {
     "number": NUMBER, "int": NUMBER, "decimal": NUMBER, "money": NUMBER, "text": TEXT,

@@ -105,6 +105,8 @@ class ExprPrinter:
             return node.span.text(self.source)
         if node.kind == "text":
             return quote(str(node.value))
+        if node.kind == "business":
+            return str(node.value)
         if node.kind == "null":
             return "null"
         return "true" if node.value else "false"

@@ -29,11 +29,23 @@ class Expr(Node):
 
 
 @dataclass(frozen=True)
+class BusinessDuration:
+    """An amount of working time: ``4 business_hours`` or ``2 business_days`` (counted under a
+    calendar, see ``kam_policy.engine.business``)."""
+
+    amount: Decimal | int
+    unit: TLiteral["hours", "days"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} business_{self.unit}"
+
+
+@dataclass(frozen=True)
 class Literal(Expr):
     """A number, text, boolean, null or duration (microseconds) written in the rule file."""
 
-    value: Decimal | int | str | bool | None
-    kind: TLiteral["number", "text", "bool", "null", "duration"]
+    value: Decimal | int | str | bool | BusinessDuration | None
+    kind: TLiteral["number", "text", "bool", "null", "duration", "business"]
     span: Span = field(compare=False, repr=False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -30,6 +31,7 @@ _TOKEN_WORDS = {
     "STRING": 'a text in double quotes ("...")',
     "NUMBER": "a number",
     "DURATION": "a duration such as 4h or 30d",
+    "BUSINESS": "working time such as 4 business_hours",
     "COMP_OP": "a comparison (== != < <= > >=)",
     "LPAR": "'('",
     "RPAR": "')'",
@@ -224,6 +226,13 @@ class _ToAst(Transformer[Token, ast.Module]):
             self._fail("parse.bad-duration",
                        f"duration {text} is not a whole number of microseconds", self._span(meta))
         return ast.Literal(int(micros), "duration", self._span(meta))
+
+    def business(self, meta: Meta, token: Token) -> ast.Literal:
+        digits = re.match(r"[\d.]+", str(token))
+        assert digits is not None
+        amount = self._decimal(digits.group(0), token)
+        working = ast.BusinessDuration(amount, "days" if "day" in str(token) else "hours")
+        return ast.Literal(working, "business", self._span(meta))
 
     def string(self, meta: Meta, token: Token) -> ast.Literal:
         return ast.Literal(self._string(token), "text", self._span(meta))

@@ -3,12 +3,17 @@ conclusions nothing emits."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from kam_policy.engine.business import CALENDAR_PARAM
 from kam_policy.errors import Diagnostic
 from kam_policy.lint.context import LintContext
 from kam_policy.lint.fold import show_value
 from kam_policy.lint.index import PolicyIndex
+
+
+_WORKING_TIME = re.compile(r"\d\s*business_(hours?|days?)\b")
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ def check_usage(ctx: LintContext) -> list[Diagnostic]:
 def _params(ctx: LintContext) -> list[Diagnostic]:
     found = []
     for name, use in param_uses(ctx.index).items():
-        if use.rules:
+        if use.rules or (name == CALENDAR_PARAM and _counts_working_time(ctx)):
             continue
         param = ctx.policy.declarations.params[name]
         value = ctx.policy.params[name]
@@ -53,6 +58,12 @@ def _params(ctx: LintContext) -> list[Diagnostic]:
         found.append(Diagnostic("lint.unused-param", message, param.span,
                                 "remove it, or use it in the rule it was meant for", "warning"))
     return found
+
+
+def _counts_working_time(ctx: LintContext) -> bool:
+    """Whether the policy writes working time (``4 business_hours``), which reads the calendar
+    parameter without naming it."""
+    return any(_WORKING_TIME.search(text) for text in ctx.policy.sources.values())
 
 
 def _callers(ctx: LintContext, names: tuple[str, ...] | list[str]) -> str:
