@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 import kam_policy
 from kam_policy import PolicyEvalError
+from kam_policy.facts import bundled_schema
 from kam_policy.session import EventError, Session, SessionStateError, SqliteStore
 from kam_policy.session.session import conclusion_key
-from kam_policy.facts import bundled_schema
 
 CST = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=CST)  # a Monday

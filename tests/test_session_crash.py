@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_session import START, base_events, complaint, update
 
 import kam_policy
 from kam_policy.session import Session
 from kam_policy.session.events import read_event_lines
-from test_session import START, base_events, complaint, update
 
 ITERATIONS = int(os.environ.get("KAM_CRASH_ITERATIONS", "12"))
 SEED = int(os.environ.get("KAM_CRASH_SEED", str(random.randrange(2**32))))
