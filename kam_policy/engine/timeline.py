@@ -161,6 +161,14 @@ def _watch(probe: Probe, gap: Any, rate: Slope, op: Callable[[Any, Any], bool],
     answer can first differ at ``ceil(r)`` (where the gap may be exactly zero) or at
     ``floor(r) + 1`` (just past it).
     """
+    if type(gap) is int and type(rate) is int:  # the usual case: microseconds, slope ±1
+        below, remainder = divmod(-gap, rate)  # floor(root), and whether root is whole
+        candidates = (below, below + 1) if remainder == 0 else (below + 1,)
+        for offset in candidates:
+            if offset > 0 and op(gap + rate * offset, 0) != answer:
+                probe.flips_in(offset)
+                return
+        return
     root = -Fraction(gap) / Fraction(rate)
     for offset in sorted({math.ceil(root), math.floor(root) + 1}):
         if offset > 0 and op(Fraction(gap) + Fraction(rate) * offset, 0) != answer:
