@@ -4,6 +4,7 @@ with the snapshot engine (``decide`` on the same facts at the same instant)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,7 @@ def test_same_instant_events_settle_together(policy: kam_policy.Policy) -> None:
 # ---- agreement with decide, on generated streams ----------------------------------------------
 
 SEVERITIES = list(RESPONSE_LIMIT)
+EXAMPLES = int(os.environ.get("KAM_SESSION_EXAMPLES", "150"))  # 5,000 for the full run
 
 
 @st.composite
@@ -209,7 +211,7 @@ def streams(draw: st.DrawFn) -> list[tuple[str, Any]]:
     return [(kind, payload) for _, _, kind, payload in steps]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=streams())
 def test_a_session_holds_what_decide_returns_at_every_step(
         policy: kam_policy.Policy, steps: list[tuple[str, Any]]) -> None:
