@@ -268,7 +268,7 @@ def wanted_scopes(token: Token) -> tuple[tuple[str, ...], bool] | None:
         return ("comment.line.",), True
     if token.type == "STRING":
         return ("string.quoted.double.",), True
-    if token.type == "DURATION":
+    if token.type in ("DURATION", "BUSINESS"):
         return ("constant.numeric.duration.",), True
     if token.type in ("NUMBER", "INT"):
         return ("constant.numeric.",), True
@@ -361,6 +361,8 @@ def scope_of(source: str, word: str, line: int = 0, nth: int = 0) -> tuple[str, 
     ("  when a ?? b > 4h and 1.10 <= c", "??", "keyword.operator.coalesce."),
     ("  when a ?? b > 4h and 1.10 <= c", "4h", "constant.numeric.duration."),
     ("  when a ?? b > 4h and 1.10 <= c", "1.10", "constant.numeric.decimal."),
+    ("  when now > c.at + 4 business_hours", "4 business_hours",
+     "constant.numeric.duration.business."),
     ("  let n = count(x in S where x.a)", "x", "variable.other.definition."),
     ("  let n = count(x in S where x.a)", "count", "keyword.other.aggregate."),
     ("  let n = len(weighted_average(a, b))", "weighted_average", "support.function.builtin."),
