@@ -12,7 +12,6 @@ from kam_policy.lint.context import LintContext
 from kam_policy.lint.fold import show_value
 from kam_policy.lint.index import PolicyIndex
 
-
 _WORKING_TIME = re.compile(r"\d\s*business_(hours?|days?)\b")
 
 
