@@ -8,6 +8,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from kam_policy.cli import main
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "events" / "complaint-lifecycle.jsonl"
@@ -133,3 +135,23 @@ def test_a_copy_of_the_state_resumes_elsewhere(tmp_path: Path) -> None:
     assert code == 0
     assert [e[1:3] for e in emissions(out)] == [("retracted", "escalation"),
                                                 ("fired", "escalation")]
+
+
+def test_the_durable_engine_refuses_what_it_cannot_run(tmp_path: Path) -> None:
+    """The bundled policy uses tables, defines and lookups, which durable_rules cannot run: the
+    refusal names the rules, with exit code 2 (or durable_rules is missing: also exit 2)."""
+    code, out, err = run("--events", str(EXAMPLE), "--state", str(tmp_path / "s.db"),
+                         "--engine", "durable")
+    assert (code, out) == (2, "")
+    assert "complaints.kp" in err or "durable_rules" in err
+    assert "Traceback" not in err
+
+
+def test_the_durable_engine_runs_its_subset(tmp_path: Path) -> None:
+    pytest.importorskip("durable.engine")
+    policy = str(Path(__file__).parent.parent / "examples" / "policies" / "escalation")
+    results = [run("--events", str(EXAMPLE), "--state", str(tmp_path / f"{engine}.db"),
+                   "--policy", policy, "--engine", engine,
+                   "--until", "2026-12-01T09:00:00+08:00") for engine in ("snapshot", "durable")]
+    assert results[0][0] == results[1][0] == 0
+    assert results[0][1] == results[1][1] and results[0][1]

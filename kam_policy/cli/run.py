@@ -13,6 +13,7 @@ from kam_policy.cli.common import EXIT_OK, UsageError, add_policy_options, load_
 from kam_policy.cli.table import pad
 from kam_policy.session import Emission, EventError, EventProblem, Session, SqliteStore
 from kam_policy.session.events import Event, read_event_lines
+from kam_policy.session.session import ENGINES
 
 BATCH = 500
 
@@ -27,6 +28,9 @@ def register(commands: Any) -> None:
                         help="SQLite state database (created if missing; a rerun resumes)")
     parser.add_argument("--until", metavar="ISO-DATETIME",
                         help="after the events, advance the clock to this time")
+    parser.add_argument("--engine", choices=ENGINES, default="snapshot",
+                        help="snapshot: the policy's own engine; durable: the rules matched on "
+                             "durable_rules (a subset of the language; docs/sessions-durable.md)")
     parser.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
     parser.add_argument("--skip-invalid", action="store_true",
                         help="skip invalid events (each is reported) instead of stopping")
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     policy = load_policy(args)
     store = SqliteStore(args.state)
     try:
-        session = Session(policy, store)
+        session = Session(policy, store, engine=args.engine)
         mark = f"events:{path.resolve()}"
         start = int(store.mark(mark) or 0)
         printer = _Printer(sys.stdout, args.format)

@@ -126,15 +126,33 @@ def conclusion_key(conclusion: Conclusion) -> str:
                       sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+ENGINES = ("snapshot", "durable")
+
+
 class Session:
     """A policy over a stream of events. Calls are serialised, so threads may share one.
 
     Args:
         policy: the compiled policy.
         store: where state is kept (``SqliteStore`` for durable sessions); in memory by default.
+        engine: ``"snapshot"`` decides with the policy's own engine; ``"durable"`` matches the
+            rules on durable_rules (``kam_policy.session.durable_backend``).
     """
 
-    def __init__(self, policy: Policy, store: SessionStore | None = None) -> None:
+    engine = "snapshot"
+
+    def __new__(cls, policy: Policy, store: SessionStore | None = None, *,
+                engine: str = "snapshot") -> Session:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+        if engine == "durable" and cls is Session:
+            from kam_policy.session.durable_backend import DurableSession
+
+            return super().__new__(DurableSession)
+        return super().__new__(cls)
+
+    def __init__(self, policy: Policy, store: SessionStore | None = None, *,
+                 engine: str = "snapshot") -> None:
         self.policy = policy
         self._store = store or MemoryStore()
         self._store.bind(policy)
@@ -253,15 +271,20 @@ class Session:
         if fact is None:
             assert event.id is not None
             del records[event.id]
+            self._changed(fact_type.name, event.id)
         else:
-            records[fact_type.identity(fact)] = fact
+            ident = fact_type.identity(fact)
+            records[ident] = fact
+            self._changed(fact_type.name, ident)
         state.events += 1
+
+    def _changed(self, type_name: str, ident: str) -> None:
+        """A record was put, updated or removed (a backend that keeps its own copy listens)."""
 
     def _settle(self, state: SessionState, at: dt.datetime, cause: Literal["time", "event"],
                 event: str | None, out: list[Emission]) -> None:
         """Decide at ``at``; emit the difference from what was held."""
-        outlook = self.policy.outlook(_fact_set(self.policy, state), at)
-        now_held = {conclusion_key(c): c for c in outlook.decision.conclusions}
+        now_held, next_change = self._holding(state, at)
         for key in sorted(state.held.keys() - now_held.keys(), key=lambda k: _order(state, k)):
             out.append(self._emission(state, at, "retracted", state.held.pop(key), cause, event))
         for conclusion in _in_order(now_held, state.held.keys()):
@@ -269,7 +292,14 @@ class Session:
             state.held[key] = conclusion
             out.append(self._emission(state, at, "fired", conclusion, cause, event))
         state.clock = at
-        state.next_change = outlook.next_change
+        state.next_change = next_change
+
+    def _holding(self, state: SessionState, at: dt.datetime) -> tuple[
+            Mapping[str, Conclusion], dt.datetime | None]:
+        """The conclusions that hold at ``at`` by ``conclusion_key``, and the next instant at
+        which they may change while the facts stay as they are."""
+        outlook = self.policy.outlook(_fact_set(self.policy, state), at)
+        return {conclusion_key(c): c for c in outlook.decision.conclusions}, outlook.next_change
 
     def _emission(self, state: SessionState, at: dt.datetime, kind: Kind,
                   conclusion: Conclusion, cause: Literal["time", "event"],
@@ -286,7 +316,7 @@ def _order(state: SessionState, key: str) -> tuple[Any, ...]:
     return Conclusion.sort_key(state.held[key])
 
 
-def _in_order(now_held: dict[str, Conclusion], before: Iterable[str]) -> list[Conclusion]:
+def _in_order(now_held: Mapping[str, Conclusion], before: Iterable[str]) -> list[Conclusion]:
     old = set(before)
     return sorted((c for k, c in now_held.items() if k not in old), key=Conclusion.sort_key)
 
