@@ -24,6 +24,9 @@ import kam_policy
 from kam_policy import Decision, Diagnostic, FactSchema, FactType, Policy, PolicyError
 from kam_policy.facts.enums import OrderedEnum
 
+# Records every diagnostic the tests provoke; test_i18n checks each has a Chinese translation.
+pytest_plugins = ("diagnostic_recorder",)
+
 HEADER = 'policy "Test policy" version "1.0"\n'
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 

@@ -16,7 +16,8 @@ from kam_policy import Diagnostic, FactSchema, FactType
 from kam_policy import cli as cli_package
 from kam_policy.cli import lint as lint_command
 from kam_policy.cli import params as params_command
-from kam_policy.lint import DEFAULT_PROTECTED, lint
+from kam_policy.engine.sources import bundled_policy_path
+from kam_policy.lint import DEFAULT_PROTECTED, lint, lint_report
 
 Lint = Callable[..., list[tuple[Diagnostic, str]]]
 
@@ -494,11 +495,69 @@ def test_a_comment_allows_one_kind_of_warning(run_lint: Lint) -> None:
     assert run_lint(grades().replace('table grade', '# lint: allow table-gap\ntable grade')) == []
 
 
-def test_the_bundled_policy_has_one_justified_warning() -> None:
-    found = lint(kam_policy.load())
-    assert [(d.code, str(d.span)) for d in found] == [("lint.table-gap", "complaints.kp:22:1")]
+def test_an_allowed_warning_is_kept_apart_with_its_comment(tmp_path: Path) -> None:
+    text = grades().replace('table grade', '# lint: allow table-gap: D is given elsewhere\n'
+                                           'table grade')
+    write_policy(tmp_path, {"policy.kp": HEADER + text})
+    report = lint_report(kam_policy.load(tmp_path, schema=SCHEMA))
+    assert report.warnings == []
+    [allowed] = report.allowed
+    assert allowed.warning.code == "lint.table-gap"
+    assert allowed.comment.text == "# lint: allow table-gap: D is given elsewhere"
+    assert str(allowed.comment.span) == "policy.kp:4:1"
+    assert allowed.comment.kinds == ("table-gap",)
+
+
+def test_a_comment_before_a_declaration_covers_all_of_it(run_lint: Lint) -> None:
+    overlapping = sla("unique")
+    assert sorted(codes(run_lint(overlapping))) == ["lint.table-gap", "lint.table-overlap",
+                                                    "lint.table-overlap"]
+    allowed = overlapping.replace("table sla", "# Rows 1 and 2 overlap row 3 on purpose.\n"
+                                  "# lint: allow table-overlap, table-gap\ntable sla")
+    assert run_lint(allowed) == []
+
+
+def test_a_comment_covers_its_line_and_the_next_only(run_lint: Lint) -> None:
+    # Above the table's first line it covers the whole table; above a blank line, nothing.
+    text = grades().replace('table grade', '# lint: allow table-gap\n\ntable grade')
+    assert codes(run_lint(text)) == ["lint.unused-allow", "lint.table-gap"]
+    trailing = grades().replace('table grade "Grade" {', 'table grade "Grade" {  '
+                                '# lint: allow table-gap')
+    assert run_lint(trailing) == []
+
+
+def test_a_comment_that_allows_nothing_is_reported(run_lint: Lint) -> None:
+    text = with_rule("m.score > 1", "# lint: allow table-gap, no-titel\n")
+    found = run_lint(text)
+    assert [(d.code, text) for d, text in found] == [
+        ("lint.unused-allow", "# lint: allow table-gap, no-titel"),
+        ("lint.unused-allow", "# lint: allow table-gap, no-titel")]
+    first, second = (d for d, _ in found)
+    assert first.message == "'# lint: allow table-gap, no-titel' allows no table-gap warning here"
+    assert second.message == "'# lint: allow table-gap, no-titel' allows no no-titel warning here"
+    assert second.hint is not None and second.hint.startswith("lint kinds: table-gap, ")
+
+
+def test_an_allow_for_a_check_that_is_off_is_not_unused(run_lint: Lint) -> None:
+    text = with_rule("m.score > 1", "# lint: allow protected-attribute\n")
+    assert run_lint(text, protected=()) == []
+    assert codes(run_lint(text)) == ["lint.unused-allow"]
+
+
+def test_an_allow_inside_a_text_is_not_a_comment(run_lint: Lint) -> None:
+    text = with_rule("m.name != \"# lint: allow no-title\"").replace('rule R "Flag members"',
+                                                                     "rule R")
+    assert codes(run_lint(text)) == ["lint.no-title"]
+
+
+def test_the_bundled_policy_acknowledges_its_one_warning() -> None:
+    report = lint_report(kam_policy.load())
+    assert report.warnings == []
+    assert [(a.warning.code, str(a.warning.span), str(a.comment.span))
+            for a in report.allowed] == [("lint.table-gap", "complaints.kp:23:1",
+                                          "complaints.kp:22:1")]
     # The PRIORITY table gives no escalation (null) when nothing is late: intended.
-    assert found[0].message.endswith(
+    assert report.allowed[0].warning.message.endswith(
         "no row matches response_late = false, resolution_late = false, "
         "resolution_very_late = false, reopened = 0.995")
 
@@ -516,24 +575,49 @@ def main(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., int]]:
 
 def test_command_on_the_bundled_policy(capsys: pytest.CaptureFixture[str],
                                        main: Callable[..., int]) -> None:
-    assert main(["lint"]) == 0
+    assert main(["lint", "--lang", "en"]) == 0
+    assert capsys.readouterr().out == \
+        "大客户人员管理制度 Key-account staff management version 2026.11: no warnings (1 allowed)\n"
+    assert main(["lint", "--strict", "--lang", "en", str(bundled_policy_path())]) == 0
+    capsys.readouterr()
+    assert main(["lint", "--show-allowed", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "warning[lint.table-gap] table 'escalation_target'" in out
-    assert "   22 | table escalation_target" in out
-    assert out.rstrip().endswith("version 2026.11: 1 warning")
-    assert main(["lint", "--strict"]) == 1
+    assert "   23 | table escalation_target" in out
+    assert "      allowed: by '# lint: allow table-gap: when nothing is late, no row matches: " \
+        "no escalation' at complaints.kp:22:1\n" in out
+    assert out.rstrip().endswith("version 2026.11: no warnings (1 allowed)")
+
+
+def test_command_strict_fails_on_a_warning(capsys: pytest.CaptureFixture[str],
+                                           main: Callable[..., int], tmp_path: Path) -> None:
+    write_policy(tmp_path, {"policy.kp": HEADER + "param unused = 1\n"})
+    assert main(["lint", "--strict", "--lang", "en", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.endswith("Test policy version 1.0: 1 warning\n")
+
+
+def test_command_in_chinese(capsys: pytest.CaptureFixture[str], main: Callable[..., int],
+                            tmp_path: Path) -> None:
+    write_policy(tmp_path, {"policy.kp": HEADER + "param unused = 1\n"})
+    assert main(["lint", "--lang", "zh", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "policy.kp:2:1: 警告[lint.unused-param] 参数 'unused'（= 1）从未被使用",
+        "    2 | param unused = 1",
+        "      | ^^^^^^^^^^^^^^^^",
+        "      提示：请删除它，或在它本应服务的规则中使用它",
+        "Test policy 版本 1.0：1 个警告"]
 
 
 def test_command_strict_passes_a_clean_policy(capsys: pytest.CaptureFixture[str],
                                               main: Callable[..., int], tmp_path: Path) -> None:
     write_policy(tmp_path, {"policy.kp": HEADER})
-    assert main(["lint", "--strict", str(tmp_path)]) == 0
+    assert main(["lint", "--strict", "--lang", "en", str(tmp_path)]) == 0
     assert capsys.readouterr().out.strip() == "Test policy version 1.0: no warnings"
 
 
 def test_command_protected_option(capsys: pytest.CaptureFixture[str],
                                   main: Callable[..., int]) -> None:
-    assert main(["lint", "--protected", "major, tier"]) == 0
+    assert main(["lint", "--protected", "major, tier", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "rule B.preferred_candidate reads the protected attribute 'major' (Staff.major) in " \
         "'Staff[app.staff_id].major'" in out
@@ -543,7 +627,7 @@ def test_command_protected_option(capsys: pytest.CaptureFixture[str],
 def test_command_exits_2_on_a_policy_that_fails_to_load(
         capsys: pytest.CaptureFixture[str], main: Callable[..., int], tmp_path: Path) -> None:
     write_policy(tmp_path, {"policy.kp": HEADER + "param p = q\n"})
-    assert main(["lint", str(tmp_path)]) == 2
+    assert main(["lint", "--lang", "en", str(tmp_path)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "check.param-value" in captured.err
