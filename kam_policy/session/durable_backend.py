@@ -21,6 +21,7 @@ The network is a cache of the session state: ``upcoming`` and a batch that fails
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import heapq
@@ -73,6 +74,7 @@ T = TypeVar("T")
 
 _NAMES = itertools.count(1)
 _ENGINE_LOCK = threading.Lock()  # one call into the C engine at a time, whichever session
+_DOOMED: collections.deque[Any] = collections.deque()  # rulesets to free (see _delete_ruleset)
 
 
 class DurableUnavailableError(KamPolicyError):
@@ -123,8 +125,11 @@ class Network:
         self.name = f"kam_policy_{next(_NAMES)}_{uuid.uuid4().hex[:12]}"
         self._host = _quiet_host(engine)
         self._failure: BaseException | None = None
-        self._host.register_rulesets({self.name: self._definition()})
-        handle = self._host.get_ruleset(self.name)._handle
+        definition = self._definition()
+        with _ENGINE_LOCK:
+            _free_doomed()
+            self._host.register_rulesets({self.name: definition})
+            handle = self._host.get_ruleset(self.name)._handle
         self._finalizer = weakref.finalize(self, _delete_ruleset, handle)
         self._serials = itertools.count(1)
         self.live: dict[Key, _Live] = {}
@@ -184,6 +189,7 @@ class Network:
         if not self._finalizer.alive:
             raise SessionClosedError("this durable session was closed; start a new one")
         with _ENGINE_LOCK, contextlib.suppress(self._not_handled):
+            _free_doomed()
             method(self.name, message)
         if self._failure is not None:
             failure, self._failure = self._failure, None
@@ -413,10 +419,24 @@ def _quiet_host(engine: ModuleType) -> Any:
 
 
 def _delete_ruleset(handle: Any) -> None:
-    with contextlib.suppress(Exception):
-        rules_engine = importlib.import_module("durable_rules_engine")
-        with _ENGINE_LOCK:
-            rules_engine.delete_ruleset(handle)
+    """Free a ruleset, now if the engine is free, else at the next call into it.
+
+    This runs as a finalizer, possibly from garbage collection in the middle of a call that
+    holds ``_ENGINE_LOCK`` on this very thread: waiting for the lock there would deadlock."""
+    _DOOMED.append(handle)
+    if _ENGINE_LOCK.acquire(blocking=False):
+        try:
+            _free_doomed()
+        finally:
+            _ENGINE_LOCK.release()
+
+
+def _free_doomed() -> None:
+    """Free the rulesets waiting to be freed (the caller holds ``_ENGINE_LOCK``)."""
+    while _DOOMED:
+        handle = _DOOMED.popleft()
+        with contextlib.suppress(Exception):
+            importlib.import_module("durable_rules_engine").delete_ruleset(handle)
 
 
 __all__ = ["DurableSession", "DurableUnavailableError", "DurableUnsupportedError", "Network",
