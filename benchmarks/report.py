@@ -362,8 +362,8 @@ def _w4_kam_memory(w4: R) -> str:
              seconds(e["impls"][KAM]["compile_s"]),
              f"{e['impls'][KAM]['peak_rss_growth_mib']:,.0f} MiB")
             for n, e in w4.items() if KAM in e.get("impls", {})]
-    return ("kam_policy's generated policy (a FIRST-hit table, split into files of 20,000 rows "
-            "because a rule file may hold at most 2,000,000 bytes) and the peak resident "
+    return ("kam_policy's generated policy (one FIRST-hit table with a row per rule, in one "
+            "rule file, `benchmarks/w4.py`) and the peak resident "
             "memory growth while loading it:\n\n"
             + table(("rules", "rule files", "load", "peak RSS growth"), rows))
 
@@ -418,6 +418,9 @@ def numbers(results: R) -> dict[str, str]:
         lat = w.get("latency", {}).get(KAM, {})
         out[f"{name}_p50"] = micros(lat["p50_us"]) if lat else "n/a"
         out[f"{name}_p99"] = micros(lat["p99_us"]) if lat else "n/a"
+        floor_lat = w.get("latency", {}).get(FLOOR, {})
+        out[f"{name}_floor_p50"] = micros(floor_lat["p50_us"]) if floor_lat else "n/a"
+    out["floor_p50"] = " / ".join(out.get(f"{n}_floor_p50", "n/a") for n in WORKLOADS)
     w4 = results.get("w4", {})
     for count in w4:
         if "kam_calls_per_client" in w4[count]:
@@ -436,7 +439,8 @@ def numbers(results: R) -> dict[str, str]:
     out["target_facts"] = target_facts(results)
     small, large = _kam_w4(w4, "10"), _kam_w4(w4, "100000")
     if small and large:
-        out["W4_growth"] = f"{large['per_fact_us'] / small['per_fact_us']:,.0f}×"
+        growth = large["per_fact_us"] / small["per_fact_us"]
+        out["W4_growth"] = f"{growth:,.2f}×" if growth < 100 else f"{growth:,.0f}×"
     ratios = [ratio(w, KAM) for n in WORKLOADS if (w := workload(results, TARGET_SIZE, n))]
     known = [r for r in ratios if r is not None]
     out["median_ratio"] = f"{statistics.median(known):,.0f}×" if known else "n/a"

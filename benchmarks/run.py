@@ -57,19 +57,20 @@ SIZES: dict[int, SizeConfig] = {
 }
 QUICK_SIZES = {1_000: SizeConfig(3, 3, 3, True, True, True, True, work=True)}
 
-# W4: clients decided per repetition by the implementations that scan (the floor and
-# zen-engine always decide all 10,000); rule-engine is not run at 100,000 rules (compiling
-# them alone takes about 2 minutes), durable_rules not above 1,000 (see DURABLE_PROBE).
+# W4: clients decided per repetition by the implementations that scan (the floor, zen-engine
+# and kam_policy, whose tables are indexed, always decide all 10,000); rule-engine is not
+# run at 100,000 rules (compiling them alone takes about 2 minutes), durable_rules not above
+# 1,000 (see DURABLE_PROBE).
 W4: dict[int, dict[str, Any]] = {
     10: {"reps": 5, "samples": {"kam_policy": 10_000, "scan": 10_000, "rule-engine": 2_000,
                                 "durable_rules": 2_000}},
-    100: {"reps": 5, "samples": {"kam_policy": 5_000, "scan": 10_000, "rule-engine": 500,
+    100: {"reps": 5, "samples": {"kam_policy": 10_000, "scan": 10_000, "rule-engine": 500,
                                  "durable_rules": 2_000}},
-    1_000: {"reps": 5, "samples": {"kam_policy": 1_000, "scan": 2_000, "rule-engine": 100,
+    1_000: {"reps": 5, "samples": {"kam_policy": 10_000, "scan": 2_000, "rule-engine": 100,
                                    "durable_rules": 2_000}, "profile_compile": True},
-    10_000: {"reps": 5, "samples": {"kam_policy": 100, "scan": 200, "rule-engine": 10},
+    10_000: {"reps": 5, "samples": {"kam_policy": 10_000, "scan": 200, "rule-engine": 10},
              "profile_decide": True},
-    100_000: {"reps": 3, "samples": {"kam_policy": 10, "scan": 20}},
+    100_000: {"reps": 3, "samples": {"kam_policy": 10_000, "scan": 20}},
 }
 QUICK_W4 = {n: W4[n] for n in (10, 100, 1_000)}
 

@@ -76,11 +76,6 @@ def test_w4_decides_every_client(tmp_path: Path) -> None:
     assert {(c.subject.id, c.values["owner_id"]) for c in decision} == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kam_policy evaluates a FIRST-hit table row by row (engine/tables.py CompiledTable."
-    "evaluate), so the work per client grows with the number of rows: W4 at 10,000 rules does "
-    "hundreds of times the work of 10 rules. Remove this marker once tables whose cells are "
-    "equality tests against constants are looked up through an index."))
 def test_w4_work_per_client_does_not_grow_with_rules(w4_work: dict[int, float]) -> None:
     assert w4_work[10_000] <= 3 * w4_work[10], (
         f"{w4_work[10]:,.0f} calls per client at 10 rules, {w4_work[10_000]:,.0f} at 10,000")

@@ -70,6 +70,7 @@ class CompiledRule:
     reads: frozenset[str]
     writes: frozenset[str]
     node: ast.Rule
+    source_fact: str | None = None  # the fact type of a "fact" source (read without a call)
 
 
 def compile_rule(compiler: ExprCompiler, rule: ast.Rule) -> CompiledRule | None:
@@ -102,7 +103,7 @@ def compile_rule(compiler: ExprCompiler, rule: ast.Rule) -> CompiledRule | None:
     return CompiledRule(
         rule.id, rule.title, rule.section, rule.span, first.var, kind, items, tuple(steps),
         tuple(e for e in emits if e is not None), reason, frozenset(compiler.state.reads),
-        frozenset(e.name for e in rule.emits), rule)
+        frozenset(e.name for e in rule.emits), rule, subject_fact if kind == "fact" else None)
 
 
 def _source(compiler: ExprCompiler,
@@ -299,9 +300,10 @@ def _template(compiler: ExprCompiler, text: str, scope: Scope, outer: Span,
         parts.append((typed.fn, typed.type))
     parts.append(text[position:])
     frozen = tuple(parts)
+    schema = compiler.decls.schema
 
     def render(ctx: Any, env: dict[str, Any]) -> str:
-        return "".join(p if isinstance(p, str) else human(p[0](ctx, env), p[1])
+        return "".join(p if isinstance(p, str) else human(p[0](ctx, env), p[1], schema)
                        for p in frozen)
 
     return render

@@ -39,7 +39,8 @@ class Conclusion:
 class EvalContext:
     """Facts, lazily built indexes and the conclusions emitted so far, at time ``now``."""
 
-    __slots__ = ("_by_id", "_facts", "_id_fields", "_indexes", "conclusions", "now", "tracer")
+    __slots__ = ("_by_id", "_facts", "_id_fields", "_indexes", "conclusions", "memo", "now",
+                 "tracer")
 
     def __init__(self, facts: FactSet, now: dt.datetime, id_fields: dict[str, str | None],
                  tracer: Any = None) -> None:
@@ -48,6 +49,7 @@ class EvalContext:
         self._by_id: dict[str, dict[Any, BaseModel]] = {}
         self._indexes: dict[int, dict[Any, list[Any]]] = {}
         self.conclusions: dict[str, list[Conclusion]] = {}
+        self.memo: dict[Any, Any] = {}  # engine/memo.py: define and table results
         self.tracer = tracer
         self._id_fields = id_fields
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from kam_policy.engine.compile_rules import CompiledEmit, CompiledRule
@@ -12,11 +12,17 @@ from kam_policy.facts.schema import FactSchema
 
 
 def evaluate(rules: Sequence[CompiledRule], ctx: EvalContext, schema: FactSchema) -> list[str]:
-    """Run every rule over its source; conclusions accumulate in ``ctx``. Returns fired ids."""
+    """Run every rule over its source; conclusions accumulate in ``ctx``. Returns fired ids.
+
+    A rule whose source is empty (most of a policy, for a decision about one fact) is skipped
+    after one look at the source."""
     fired: list[str] = []
+    no_env: dict[str, Any] = {}
     for rule in rules:
         try:
-            if _run_rule(rule, ctx, schema):
+            fact = rule.source_fact
+            items = ctx.facts(fact) if fact is not None else rule.source(ctx, no_env)
+            if items and _run_rule(rule, items, ctx, schema):
                 fired.append(rule.id)
         except KamPolicyError:
             raise
@@ -24,15 +30,17 @@ def evaluate(rules: Sequence[CompiledRule], ctx: EvalContext, schema: FactSchema
             raise PolicyEvalError(Diagnostic(
                 "eval.failed", f"rule {rule.id} failed: {type(error).__name__}: {error}",
                 rule.span)) from error
+    ctx.memo.clear()  # only rules use it; the decision may outlive the context's other parts
     return fired
 
 
-def _run_rule(rule: CompiledRule, ctx: EvalContext, schema: FactSchema) -> bool:
+def _run_rule(rule: CompiledRule, items: Iterable[Any], ctx: EvalContext,
+              schema: FactSchema) -> bool:
     steps = rule.steps
     var = rule.var
     tracer = ctx.tracer
     fired = False
-    for item in rule.source(ctx, {}):
+    for item in items:
         env: dict[str, Any] = {var: item}
         for step in steps:
             value = step.fn(ctx, env)

@@ -8,6 +8,7 @@ from typing import Any
 
 from kam_policy.engine.compile_expr import CompileState, ExprCompiler, Fn, Scope, Typed, constant
 from kam_policy.engine.conversions import check_assignable
+from kam_policy.engine.memo import Run, memoised
 from kam_policy.engine.tables import CompiledTable, compile_table
 from kam_policy.engine.types import ANY, Type
 from kam_policy.grammar import ast
@@ -25,6 +26,8 @@ class Callable_:
     table: CompiledTable | None = None
     reads: set[str] = field(default_factory=set)
     state: str = "new"  # new -> compiling -> done
+    run: Run | None = None  # run(ctx, argument values), once compiled
+    sites: set[Span] = field(default_factory=set)  # where it is called from
 
 
 class FunctionRegistry:
@@ -63,6 +66,7 @@ class FunctionRegistry:
             entry.reads = set(self.compiler.state.reads)
             self.compiler.state = saved
             entry.state = "done"
+            entry.run = _runner(entry)
         return entry
 
     def _compile_table(self, entry: Callable_, node: ast.Table) -> None:
@@ -72,7 +76,7 @@ class FunctionRegistry:
         self.compiler.tables[node.name] = entry.table
         entry.result = entry.table.result_type
         table = entry.table
-        entry.body = lambda ctx, env: table.evaluate(ctx, list(env.values()))
+        entry.body = lambda ctx, env: table.evaluate(ctx, tuple(env.values()))
 
     def _compile_define(self, entry: Callable_, node: ast.Define) -> None:
         entry.params = [(p.name, self.compiler.written_type(p.type)) for p in node.params]
@@ -85,6 +89,9 @@ class FunctionRegistry:
         entry = self._ensure(name, span)
         self.compiler.state.reads |= entry.reads
         self.compiler.state.calls.add(name)
+        if span not in entry.sites:
+            entry.sites.add(span)
+            entry.run = _runner(entry)  # a second call site makes a define worth remembering
         ordered = self._bind(name, entry, args, span)
         if ordered is None:
             return constant(None, ANY)
@@ -93,8 +100,7 @@ class FunctionRegistry:
             typed = self.compiler.compile(arg.value, scope)
             check_assignable(self.compiler, typed, kind, arg.span, f"argument '{param}'")
             fns.append(typed.fn)
-        names = [p for p, _ in entry.params]
-        return Typed(entry.result, _invoke(entry, names, fns))
+        return Typed(entry.result, _invoke(entry, fns))
 
     def _bind(self, name: str, entry: Callable_, args: Sequence[ast.Arg],
               span: Span) -> list[ast.Arg] | None:
@@ -119,13 +125,58 @@ class FunctionRegistry:
         return [by_name[n] for n in names]
 
 
-def _invoke(entry: Callable_, names: list[str], fns: list[Fn]) -> Fn:
-    pairs = tuple(zip(names, fns, strict=True))
+def _runner(entry: Callable_) -> Run | None:
+    """How a call of ``entry`` runs on its argument values: a table takes them as they are, a
+    define binds them to its parameters. Scanned tables, and functions called from more than
+    one place, are remembered per decision (engine/memo.py), unless they read conclusions
+    (which grow while the decision runs): a scanned table repeats its inputs often (three
+    booleans), an indexed one is a dict lookup already, and a define called from one place
+    rarely sees the same arguments twice."""
+    table, body = entry.table, entry.body
+    if table is not None:
+        def run(ctx: Any, args: tuple[Any, ...]) -> Any:
+            return table.evaluate(ctx, args)
+    elif body is not None and len(entry.params) == 1:
+        name = entry.params[0][0]
+
+        def run(ctx: Any, args: tuple[Any, ...]) -> Any:
+            return body(ctx, {name: args[0]})
+    elif body is not None:
+        names = tuple(p for p, _ in entry.params)
+
+        def run(ctx: Any, args: tuple[Any, ...]) -> Any:
+            return body(ctx, dict(zip(names, args, strict=False)))  # arity checked before
+    else:
+        return None
+    worth_it = (table is not None and table.index is None) or len(entry.sites) > 1
+    if worth_it and not entry.reads:
+        return memoised(entry.node.name, run, len(entry.params))
+    return run
+
+
+def _invoke(entry: Callable_, fns: list[Fn]) -> Fn:
+    """A call site: evaluate the arguments, then run the function (None while it is still
+    being compiled, which only a reported cycle can observe)."""
+    if len(fns) == 1:
+        only = fns[0]
+
+        def invoke_one(ctx: Any, env: dict[str, Any]) -> Any:
+            run = entry.run
+            return None if run is None else run(ctx, (only(ctx, env),))
+
+        return invoke_one
+    if len(fns) == 2:
+        first, second = fns
+
+        def invoke_two(ctx: Any, env: dict[str, Any]) -> Any:
+            run = entry.run
+            return None if run is None else run(ctx, (first(ctx, env), second(ctx, env)))
+
+        return invoke_two
+    arguments = tuple(fns)
 
     def invoke(ctx: Any, env: dict[str, Any]) -> Any:
-        body = entry.body
-        if body is None:
-            return None
-        return body(ctx, {name: fn(ctx, env) for name, fn in pairs})
+        run = entry.run
+        return None if run is None else run(ctx, tuple([fn(ctx, env) for fn in arguments]))
 
     return invoke

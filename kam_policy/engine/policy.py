@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from kam_policy.engine.compile_expr import ExprCompiler
 from kam_policy.engine.compile_rules import CompiledRule, compile_rule
 from kam_policy.engine.context import EvalContext
-from kam_policy.engine.decision import Conclusion, Decision, PolicyInfo, Subject
+from kam_policy.engine.decision import Conclusion, Decision, Later, PolicyInfo, Subject
 from kam_policy.engine.declarations import Declarations, gather
 from kam_policy.engine.evaluate import evaluate
 from kam_policy.engine.functions import FunctionRegistry
@@ -174,7 +174,7 @@ class Policy:
         fact_type = self.schema[emit.subject_fact]
         subject = Subject(found.subject_type, fact_type.identity(found.subject))
         return Conclusion(found.name, subject, values, rule.id, rule.span.source,
-                          rule.span.line, found.reason, found.values)
+                          rule.span.line, Later(found), found.values)
 
 
 @dataclass(frozen=True)

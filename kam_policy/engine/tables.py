@@ -4,11 +4,12 @@ the result (FIRST, UNIQUE, ANY, PRIORITY, COLLECT [sum|count|min|max], RULE ORDE
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kam_policy.engine import exact
-from kam_policy.engine.checks import Check, build_check
+from kam_policy.engine.checks import Check
+from kam_policy.engine.table_index import RowIndex, Tests, build_index, keyable
 from kam_policy.engine.types import ANY, NUMBER, Type, list_of
 from kam_policy.errors import Diagnostic, PolicyEvalError
 from kam_policy.grammar import ast
@@ -44,11 +45,17 @@ class CompiledTable:
     result_type: Type
     priority: dict[Any, int] | None
     span: Span
+    index: RowIndex | None = None  # equality cells hashed (see table_index), if worth it
+    row_tests: tuple[Tests, ...] = field(init=False, repr=False)  # each row's, without '-'
+
+    def __post_init__(self) -> None:
+        tests = tuple(tuple(t for t in row.tests if t is not None) for row in self.rows)
+        object.__setattr__(self, "row_tests", tests)
 
     def matching_rows(self, ctx: Any, args: Sequence[Any]) -> list[CompiledRow]:
         """The rows that match these inputs, with the hit policy's pick first."""
         env = dict(zip(self.inputs, args, strict=True))
-        matched = [row for row in self.rows if _matches(row, ctx, env)]
+        matched = self._matched(ctx, args, env)
         if self.hit == "priority" and matched and self.priority:
             order = self.priority
             matched.sort(key=lambda r: -order.get(_first(self._output(r, ctx, env)), -1))
@@ -58,16 +65,35 @@ class CompiledTable:
         """The table's result for one set of input values."""
         env = dict(zip(self.inputs, args, strict=True))
         if self.hit == "first":
-            for row in self.rows:
-                if _matches(row, ctx, env):
+            positions, tests = self._candidates(args)
+            for position in positions:
+                if _passes(tests[position], ctx, env):
+                    row = self.rows[position]
                     if ctx.tracer is not None:
                         _notify(ctx.tracer, ctx, self, (row,), env)
                     return self._output(row, ctx, env)
             return None
-        matched = [row for row in self.rows if _matches(row, ctx, env)]
+        matched = self._matched(ctx, args, env)
         if ctx.tracer is not None and matched:
             _notify(ctx.tracer, ctx, self, tuple(matched), env)
         return self._combine(matched, ctx, env)
+
+    def _candidates(self, args: Sequence[Any]) -> tuple[Sequence[int], Sequence[Tests]]:
+        """The positions of the rows that may match, in row order, with the tests each still
+        has to pass: from the index when there is one and it can look ``args`` up, else every
+        row with all its tests."""
+        index = self.index
+        if index is not None:
+            found = index.candidates(args)
+            if found is not None:
+                return found, index.residual
+        return range(len(self.rows)), self.row_tests
+
+    def _matched(self, ctx: Any, args: Sequence[Any], env: dict[str, Any]) -> list[CompiledRow]:
+        """Every matching row, in row order."""
+        positions, tests = self._candidates(args)
+        rows = self.rows
+        return [rows[p] for p in positions if _passes(tests[p], ctx, env)]
 
     def _output(self, row: CompiledRow, ctx: Any, env: dict[str, Any]) -> Any:
         if len(row.outputs) == 1:
@@ -116,8 +142,11 @@ def _show(value: Any) -> str:
         else str(value)
 
 
-def _matches(row: CompiledRow, ctx: Any, env: dict[str, Any]) -> bool:
-    return all(test is None or test(ctx, env) for test in row.tests)
+def _passes(tests: Tests, ctx: Any, env: dict[str, Any]) -> bool:
+    for test in tests:  # noqa: SIM110 - a loop, not all(), saves a generator per row
+        if not test(ctx, env):
+            return False
+    return True
 
 
 def _aggregate(aggregator: str | None, values: list[Any]) -> Any:
@@ -148,30 +177,44 @@ def compile_table(compiler: ExprCompiler, table: ast.Table) -> CompiledTable:
                        table.span, "drop the aggregator or the extra outputs")
     names = [f.name for f in (*table.inputs, *table.outputs)]
     usable = len(set(names)) == len(names)  # repeated names are reported by the checker
+    constants: list[list[tuple[bool, Any]]] = []
     for row in table.rows if usable else ():
         if len(row.cells) != width:
             compiler.error("check.table-shape", f"row {row.number} of table '{table.name}' has "
                            f"{len(row.cells)} cells; it needs {width} ({len(table.inputs)} in, "
                            f"{len(table.outputs)} out)", row.span)
             continue
-        rows.append(_compile_row(compiler, table, row, input_types, output_types))
+        row_constants: list[tuple[bool, Any]] = []
+        rows.append(_compile_row(compiler, table, row, input_types, output_types,
+                                 row_constants))
+        constants.append(row_constants)
+    index = build_index(len(input_types), [r.tests for r in rows], constants)
     return CompiledTable(
         table.name, table.hit, table.aggregator, tuple(input_types),
         tuple(f.name for f in table.outputs), tuple(rows),
         _result_type(compiler, table, output_types), _priority(compiler, table, output_types),
-        table.span)
+        table.span, index)
 
 
 def _compile_row(compiler: ExprCompiler, table: ast.Table, row: ast.Row,
-                 input_types: dict[str, Type], output_types: list[Type]) -> CompiledRow:
+                 input_types: dict[str, Type], output_types: list[Type],
+                 constants: list[tuple[bool, Any]]) -> CompiledRow:
+    """One row's tests, checks and outputs; ``constants`` receives, per input column, whether
+    the cell is an equality with a keyable constant, and the constant."""
     names = list(input_types)
     tests: list[Fn | None] = []
     checks: list[Check | None] = []
     for name, cell in zip(names, row.cells, strict=False):
         compare = _cell_compare(name, cell, input_types)
-        tests.append(compiler.condition(compare, input_types).fn if compare else None)
-        with compiler.quiet():
-            checks.append(build_check(compiler, compare, input_types) if compare else None)
+        if compare is None:
+            tests.append(None)
+            checks.append(None)
+            constants.append((False, None))
+            continue
+        check, constant = _compile_cell(compiler, compare, input_types)
+        tests.append(check.test)
+        checks.append(check)
+        constants.append(constant)
     outputs: list[Fn] = []
     for written, kind, cell in zip(table.outputs, output_types, row.cells[len(names):],
                                    strict=True):
@@ -186,6 +229,21 @@ def _cell_compare(name: str, cell: ast.Cell, scope: dict[str, Type]) -> ast.Comp
     column = ast.Name(name, cell.span)
     op = {"compare": cell.op or "==", "in": "in", "not in": "not in", "value": "=="}[cell.kind]
     return ast.Compare(op, column, cell.expr, cell.span)
+
+
+def _compile_cell(compiler: ExprCompiler, compare: ast.Compare,
+                  scope: dict[str, Type]) -> tuple[Check, tuple[bool, Any]]:
+    """A cell's test, taken apart for explanations (the same ``Check`` that ``build_check``
+    builds, with its operands compiled once), and (True, c) when it tests ``column == c`` for a
+    constant ``c`` a dict can hold (see table_index), else (False, None)."""
+    test = compiler.condition(compare, scope).fn
+    with compiler.quiet():  # checked just above
+        left = compiler.compile(compare.left, scope)
+        right = compiler.compile(compare.right, scope)
+    check = Check(compare, compare.op, left.fn, right.fn, left.type, right.type, test)
+    if compare.op == "==" and right.const and keyable(right.value):
+        return check, (True, right.value)
+    return check, (False, None)
 
 
 def _compile_output(compiler: ExprCompiler, written: ast.FieldDecl, kind: Type, cell: ast.Cell,

@@ -289,6 +289,7 @@ class Session:
             out.append(self._emission(state, at, "retracted", state.held.pop(key), cause, event))
         for conclusion in _in_order(now_held, state.held.keys()):
             key = conclusion_key(conclusion)
+            _ = conclusion.reason  # render it now: a pending reason keeps its decision alive
             state.held[key] = conclusion
             out.append(self._emission(state, at, "fired", conclusion, cause, event))
         state.clock = at

@@ -1,0 +1,59 @@
+"""Calls of defined functions and tables -> their results, remembered for one decision.
+
+A ``define`` or table that reads no conclusion is a pure function of its arguments and of what
+is fixed for one ``decide`` call (facts, parameters, ``now``). The bundled policy calls the same
+ones from several rules (``escalation_target(response_late(c), ...)`` in three rules,
+``unmet(app)`` in two, ``dimension_score(a, satisfaction)`` in a rule and in ``total_score``),
+so each such call is evaluated once per decision and its result reused.
+
+The memo lives in ``EvalContext.memo``, so it never outlives the decision. Its keys are the
+function and its arguments by identity (exact texts by value): two arguments that are merely
+equal (``1.0`` and ``1.00``) may show differently, so they are not taken for the same. Each entry
+keeps its arguments alive, so no other object can take an identity over during the decision.
+Identity keys also mean an argument is never hashed (some values refuse to be).
+
+Nothing is remembered while a tracer listens: a tracer is told of every table match as it
+happens, and replaying those events from a memo would be a second source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Run = Callable[[Any, tuple[Any, ...]], Any]
+
+_MISSING = object()
+
+
+def memoised(token: object, run: Run, arity: int) -> Run:
+    """``run(ctx, args)`` remembered in ``ctx.memo`` under ``token`` and the arguments."""
+    if arity == 1:  # most defines take one fact: a key without a loop
+        def remembered_one(ctx: Any, args: tuple[Any, ...]) -> Any:
+            if ctx.tracer is not None:
+                return run(ctx, args)
+            only = args[0]
+            key = (token, only if type(only) is str else id(only))
+            memo = ctx.memo
+            found = memo.get(key, _MISSING)
+            if found is not _MISSING:
+                return found[1]
+            result = run(ctx, args)
+            memo[key] = (args, result)
+            return result
+
+        return remembered_one
+
+    def remembered(ctx: Any, args: tuple[Any, ...]) -> Any:
+        if ctx.tracer is not None:
+            return run(ctx, args)
+        key = (token, *[a if type(a) is str else id(a) for a in args])
+        memo = ctx.memo
+        found = memo.get(key, _MISSING)
+        if found is not _MISSING:
+            return found[1]
+        result = run(ctx, args)
+        memo[key] = (args, result)
+        return result
+
+    return remembered
