@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[durable]' || echo "kam-policy: durable_rules did not build \
+	(it needs a C compiler); the durable backend's tests will be skipped" >&2
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -20,9 +22,9 @@ test: $(STAMP)
 	$(BIN)/ruff check kam_policy tests examples benchmarks
 	$(BIN)/mypy
 
-# At least 100,000 generated inputs across the fuzz tests (KAM_FUZZ_EXAMPLES per test).
+# At least 100,000 generated inputs: KAM_FUZZ_EXAMPLES for each of the six fuzz tests.
 fuzz: $(STAMP)
-	KAM_FUZZ_EXAMPLES=34000 $(BIN)/pytest tests/test_fuzz.py -q -p no:cacheprovider
+	KAM_FUZZ_EXAMPLES=17000 $(BIN)/pytest tests/test_fuzz.py -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check kam_policy tests examples benchmarks

@@ -30,7 +30,7 @@ from conftest import (
 )
 
 import kam_policy
-from kam_policy import FactError, ParameterError, Policy, PolicyCheckError, PolicyEvalError
+from kam_policy import FactError, ParameterError, Policy, PolicyEvalError
 
 Load = Callable[..., Policy]
 
@@ -833,16 +833,65 @@ def test_parameter_that_looks_like_code_is_just_text(tmp_path: Path) -> None:
     assert not (tmp_path / "pwned").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an override of an enum-valued parameter is not "
-                   "checked against the enum; 'lvl = \"nope\"' fails later as a "
-                   "PolicyCheckError (check.enum-member) blamed on a rule line, not the params")
-def test_enum_override_outside_the_enum_is_a_parameter_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("override", "message", "hint"), [
+    ({"lvl": "nope"}, "parameter 'lvl': 'nope' is not a Level (junior, senior, lead)",
+     None),
+    ({"lvl": "senor"}, "parameter 'lvl': 'senor' is not a Level (junior, senior, lead)",
+     "did you mean 'senior'?"),
+    ({"kinds": ["bug", "feture"]},
+     "parameter 'kinds': 'feture' is not a Kind (bug, feature, chore)",
+     "did you mean 'feature'?"),
+], ids=["member", "misspelt-member", "list-item"])
+def test_enum_override_outside_the_enum_is_a_parameter_error(
+        tmp_path: Path, override: dict[str, Any], message: str, hint: str | None) -> None:
     with pytest.raises(ParameterError) as info:
-        params_policy(tmp_path, {"lvl": "nope"})
-    assert only(info.value).code == "params.type"
+        params_policy(tmp_path, override)
+    diag = only(info.value)
+    assert (diag.code, diag.message, diag.hint) == ("params.type", message, hint)
 
 
-def test_enum_override_outside_the_enum_is_caught_somewhere(tmp_path: Path) -> None:
-    with pytest.raises(PolicyCheckError) as info:
-        params_policy(tmp_path, {"lvl": "nope"})
-    assert only(info.value).code == "check.enum-member"
+def test_enum_override_in_toml_names_the_file_the_key_and_the_members(tmp_path: Path) -> None:
+    toml = tmp_path / "params.toml"
+    toml.write_text('limit = 7\nlvl = "nope"\n', encoding="utf-8")
+    with pytest.raises(ParameterError) as info:
+        params_policy(tmp_path, toml)
+    assert info.value.rendered.splitlines()[:3] == [
+        f"{toml}:2:1: error[params.type] parameter 'lvl': 'nope' is not a Level "
+        "(junior, senior, lead)",
+        "    2 | lvl = \"nope\"",
+        "      | ^^^",
+    ]
+
+
+ENUM_MAP = ("param need = {bug: senior, feature: lead}\n"
+            "param nested = {bug: {feature: junior}}\n"
+            "conclusion n(v: Level) about Member\n"
+            "rule r { for m in Member emit n(v: need.bug ?? nested.bug.feature) }\n")
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"need": {"feature": "boss"}}, "parameter 'need': 'boss' is not a Level (junior, senior, "
+     "lead)"),
+    ({"nested": {"bug": {"chore": "boss"}}}, "parameter 'nested': 'boss' is not a Level (junior, "
+     "senior, lead)"),
+], ids=["map", "nested-map"])
+def test_enum_values_of_a_map_override_are_members(tmp_path: Path, override: dict[str, Any],
+                                                   message: str) -> None:
+    with pytest.raises(ParameterError) as info:
+        load_text(tmp_path / "policy", ENUM_MAP, params=override)
+    assert only(info.value).message == message
+
+
+def test_enum_map_override_by_a_table_header_names_its_line(tmp_path: Path) -> None:
+    toml = tmp_path / "params.toml"
+    toml.write_text('[nested.bug]\nchore = "boss"\n', encoding="utf-8")
+    with pytest.raises(ParameterError) as info:
+        load_text(tmp_path / "policy", ENUM_MAP, params=toml)
+    span = only(info.value).span
+    assert span is not None
+    assert (span.source, span.line, span.column) == (str(toml), 1, 1)
+
+
+def test_enum_override_inside_the_enum_is_used(tmp_path: Path) -> None:
+    policy = load_text(tmp_path / "policy", ENUM_MAP, params={"need": {"bug": "lead"}})
+    assert values_of(decide(policy, BARE), "n") == [{"v": "lead"}]

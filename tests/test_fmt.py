@@ -2,10 +2,10 @@
 
 Every bundled file and every generated policy must format to text that parses to the same AST
 (spans aside) with the same comments, and formatting that text again must change nothing (also
-in narrower widths, where nearly everything breaks). The generated policies come from a
-strategy that follows ``policy.lark``: every item kind, every expression level with the
-parentheses a level change needs (plus some that are not needed), and random layout: spaces,
-line breaks, blank lines and comments between any two tokens.
+in narrower widths, where nearly everything breaks). The generated policies come from
+``strategies.policies``, which follows ``policy.lark``: every item kind, every expression level
+with the parentheses a level change needs (plus some that are not needed), and random layout:
+spaces, line breaks, blank lines and comments between any two tokens.
 ``KAM_FMT_EXAMPLES`` sets the number of examples, ``KAM_FMT_RANDOM=1`` draws new ones each run.
 """
 
@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import itertools
 import os
-import random
-import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from strategies import policies
 
 from kam_policy import PolicySyntaxError, parse
 from kam_policy.cli import COMMANDS, main
@@ -410,282 +406,7 @@ def test_missing_path_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert "no such file or folder" in err
 
 
-# ---- generated policies ------------------------------------------------------------------
-
-Tokens = list[str]
-IF, OR, AND, NOT, COMPARE, COALESCE, SUM, PRODUCT, UNARY, POSTFIX, ATOM = range(11)
-
-NAMES = ("a", "b", "x", "y", "total", "s2", "_p", "大客户", "分数", "Grade", "Staff")
-STRING_PIECES = ("ok", "a b", "大客户", '\\"', "\\\\", "\\n", "\\t", "\\u4e2d", "\\/", "{x}",
-                 "{a.b}", "'", "#", " ")
-NUMBERS = ("0", "7", "42", "1.10", "0.5", "100")
-DURATIONS = ("4h", "30d", "1.5h", "90m", "10s")
-COMMENTS = ("#", "# note", "#x", "# 中文 注释", '# "q" {x}', "## twice")
-TYPES = ("number", "text?", "decimal(2)", "list[text]", "map[text, number]?", "Role", "bool")
-HITS = (["first"], ["unique"], ["any"], ["priority"], ["collect"], ["collect", "sum"],
-        ["collect", "count"], ["rule", "order"])
-
-names = st.sampled_from(NAMES)
-strings = st.lists(st.sampled_from(STRING_PIECES), max_size=4).map(lambda p: f'"{"".join(p)}"')
-
-
-def wrap(draw: st.DrawFn, expr: tuple[Tokens, int], need: int) -> Tokens:
-    """``expr`` where level ``need`` is required: parenthesised if it must be (or, sometimes,
-    when it need not be)."""
-    tokens, at = expr
-    if at < need or draw(st.integers(0, 11)) == 0:
-        return ["(", *tokens, ")"]
-    return tokens
-
-
-@st.composite
-def atoms(draw: st.DrawFn) -> tuple[Tokens, int]:
-    token = draw(st.one_of(st.sampled_from(NUMBERS), st.sampled_from(DURATIONS), strings,
-                           st.sampled_from(["true", "false", "null"]), names))
-    return [token], ATOM
-
-
-@st.composite
-def expressions(draw: st.DrawFn, depth: int = 3) -> tuple[Tokens, int]:
-    if depth <= 0:
-        return draw(atoms())
-    build = draw(st.sampled_from(BUILDERS))
-    return build(draw, depth - 1)
-
-
-def sub(draw: st.DrawFn, depth: int, need: int) -> Tokens:
-    return wrap(draw, draw(expressions(depth)), need)
-
-
-def _list(draw: st.DrawFn, depth: int) -> tuple[Tokens, int]:
-    items = [sub(draw, depth, IF) for _ in range(draw(st.integers(0, 3)))]
-    tokens = ["["] + [t for i, item in enumerate(items) for t in ([","] if i else []) + item]
-    trailing = draw(st.booleans())
-    comma = [","] if items and trailing else []
-    return [*tokens, *comma, "]"], ATOM
-
-
-def _map(draw: st.DrawFn, depth: int) -> tuple[Tokens, int]:
-    keys = draw(st.lists(st.sampled_from(["a", "b", "x", "大客户", "a b", "if"]), unique=True,
-                         max_size=3))
-    tokens = ["{"]
-    for index, key in enumerate(keys):
-        bare = re.fullmatch(r"[^\W\d]\w*", key) and draw(st.booleans())
-        tokens += ([","] if index else []) + [key if bare else f'"{key}"', ":"]
-        tokens += sub(draw, depth, IF)
-    return [*tokens, "}"], ATOM
-
-
-def _aggregate(draw: st.DrawFn, depth: int) -> tuple[Tokens, int]:
-    source = sub(draw, depth, POSTFIX)
-    where = ["where", *sub(draw, depth, IF)] if draw(st.booleans()) else []
-    var = draw(names)
-    if draw(st.booleans()):
-        func = draw(st.sampled_from(["count", "exists", "all", "none"]))
-        return [func, "(", var, "in", *source, *where, ")"], ATOM
-    func = draw(st.sampled_from(["sum", "min", "max", "list"]))
-    value = sub(draw, depth, IF)
-    return [func, "(", *value, "for", var, "in", *source, *where, ")"], ATOM
-
-
-def _postfix(draw: st.DrawFn, depth: int) -> tuple[Tokens, int]:
-    kind = draw(st.sampled_from(["attr", "index", "call"]))
-    if kind == "call":
-        args: Tokens = []
-        for index in range(draw(st.integers(0, 3))):
-            label = [draw(names), ":"] if draw(st.booleans()) else []
-            args += ([","] if index else []) + label + sub(draw, depth, IF)
-        return [draw(names), "(", *args, ")"], POSTFIX
-    obj = sub(draw, depth, POSTFIX)
-    if kind == "attr":
-        return [*obj, ".", draw(names)], POSTFIX
-    return [*obj, "[", *sub(draw, depth, IF), "]"], POSTFIX
-
-
-def _unary(draw: st.DrawFn, depth: int) -> tuple[Tokens, int]:
-    if draw(st.booleans()):
-        return ["-", *sub(draw, depth, UNARY)], UNARY
-    return ["not", *sub(draw, depth, NOT)], NOT
-
-
-def _binary(draw: st.DrawFn, depth: int) -> tuple[Tokens, int]:
-    op = draw(st.sampled_from(["+", "-", "*", "/", "??"]))
-    at = {"+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT, "??": COALESCE}[op]
-    if op == "??":
-        operands = [sub(draw, depth, SUM) for _ in range(draw(st.integers(2, 3)))]
-        return [t for i, o in enumerate(operands) for t in (["??"] if i else []) + o], at
-    return [*sub(draw, depth, at), op, *sub(draw, depth, at + 1)], at
-
-
-def _compare(draw: st.DrawFn, depth: int) -> tuple[Tokens, int]:
-    left = sub(draw, depth, COALESCE)
-    op = draw(st.sampled_from(["==", "!=", "<", "<=", ">", ">=", "in", "not in", "is null",
-                               "is not null"]))
-    if op.startswith("is"):
-        return [*left, *op.split()], COMPARE
-    return [*left, *op.split(), *sub(draw, depth, COALESCE)], COMPARE
-
-
-def _boolean(draw: st.DrawFn, depth: int) -> tuple[Tokens, int]:
-    op = draw(st.sampled_from(["and", "or"]))
-    at = AND if op == "and" else OR
-    operands = [sub(draw, depth, at + 1) for _ in range(draw(st.integers(2, 3)))]
-    return [t for i, o in enumerate(operands) for t in ([op] if i else []) + o], at
-
-
-def _if(draw: st.DrawFn, depth: int) -> tuple[Tokens, int]:
-    parts = [sub(draw, depth, IF) for _ in range(3)]
-    return ["if", *parts[0], "then", *parts[1], "else", *parts[2]], IF
-
-
-def _atom(draw: st.DrawFn, depth: int) -> tuple[Tokens, int]:
-    return draw(atoms())
-
-
-Builder = Callable[[st.DrawFn, int], tuple[Tokens, int]]
-BUILDERS: tuple[Builder, ...] = (_list, _map, _aggregate, _postfix, _unary, _binary, _compare,
-                                 _boolean, _if, _atom)
-
-
-def expr(draw: st.DrawFn, need: int = IF) -> Tokens:
-    return sub(draw, draw(st.integers(1, 4)), need)
-
-
-def field_list(draw: st.DrawFn, minimum: int = 0) -> Tokens:
-    tokens: Tokens = []
-    for index in range(draw(st.integers(minimum, 3))):
-        optional = ["?"] if draw(st.booleans()) else []
-        tokens += ([","] if index else []) + [draw(names), *optional, ":"]
-        tokens += re.findall(r"\w+|[^\w\s]", draw(st.sampled_from(TYPES)))
-    return tokens
-
-
-@st.composite
-def items(draw: st.DrawFn) -> Tokens:
-    kind = draw(st.sampled_from(["header", "include", "param", "enum", "conclusion", "define",
-                                 "table", "rule", "rule"]))
-    return ITEMS[kind](draw)
-
-
-def _header(draw: st.DrawFn) -> Tokens:
-    return ["policy", draw(strings), "version", draw(strings)]
-
-
-def _include(draw: st.DrawFn) -> Tokens:
-    return ["include", draw(strings)]
-
-
-def _param(draw: st.DrawFn) -> Tokens:
-    typed = [":", *re.findall(r"\w+|[^\w\s]", draw(st.sampled_from(TYPES)))]
-    return ["param", draw(names), *(typed if draw(st.booleans()) else []), "=", *expr(draw)]
-
-
-def _enum(draw: st.DrawFn) -> Tokens:
-    members = draw(st.lists(names, min_size=2, max_size=4, unique=True))
-    separator = draw(st.sampled_from(["<", "|"]))
-    if separator == "|" and draw(st.booleans()):
-        members = members[:1]
-    joined = [t for i, m in enumerate(members) for t in ([separator] if i else []) + [m]]
-    return ["enum", draw(names), "=", *joined]
-
-
-def _conclusion(draw: st.DrawFn) -> Tokens:
-    title = [draw(strings)] if draw(st.booleans()) else []
-    return ["conclusion", draw(names), "(", *field_list(draw), ")", "about", draw(names), *title]
-
-
-def _define(draw: st.DrawFn) -> Tokens:
-    return ["define", draw(names), "(", *field_list(draw), ")", "=", *expr(draw)]
-
-
-def _cell(draw: st.DrawFn) -> Tokens:
-    kind = draw(st.sampled_from(["any", "compare", "in", "not in", "value"]))
-    if kind == "any":
-        return ["-"]
-    if kind == "value":
-        return expr(draw)
-    head = [draw(st.sampled_from(["==", "!=", "<", "<=", ">", ">="]))] if kind == "compare" \
-        else kind.split()
-    return [*head, *expr(draw, SUM)]
-
-
-def _table(draw: st.DrawFn) -> Tokens:
-    tokens = ["table", draw(names), *([draw(strings)] if draw(st.booleans()) else []), "{"]
-    for _ in range(draw(st.integers(0, 2))):
-        tokens += ["section", draw(strings)]
-    tokens += ["hit", *draw(st.sampled_from(HITS)), "in", *field_list(draw, 1),
-               "out", *field_list(draw, 1)]
-    width = draw(st.integers(1, 4))
-    for _ in range(draw(st.integers(0, 4))):
-        tokens.append("|")
-        for _ in range(width):
-            tokens += [*_cell(draw), "|"]
-    return [*tokens, "}"]
-
-
-def _clause(draw: st.DrawFn) -> Tokens:
-    kind = draw(st.sampled_from(["for", "let", "when", "when"]))
-    if kind == "for":
-        where = ["where", *expr(draw)] if draw(st.booleans()) else []
-        return ["for", draw(names), "in", *expr(draw, POSTFIX), *where]
-    if kind == "let":
-        return ["let", draw(names), "=", *expr(draw)]
-    return ["when", *expr(draw)]
-
-
-def _emit(draw: st.DrawFn) -> Tokens:
-    args: Tokens = []
-    for index in range(draw(st.integers(0, 3))):
-        args += ([","] if index else []) + [draw(names), ":", *expr(draw)]
-    about = ["about", *expr(draw)] if draw(st.booleans()) else []
-    return ["emit", draw(names), "(", *args, ")", *about]
-
-
-def _rule(draw: st.DrawFn) -> Tokens:
-    rule_id = [t for i, n in enumerate(draw(st.lists(names, min_size=1, max_size=3)))
-               for t in (["."] if i else []) + [n]]
-    tokens = ["rule", *rule_id, *([draw(strings)] if draw(st.booleans()) else []), "{"]
-    for _ in range(draw(st.integers(0, 3))):
-        meta = draw(st.sampled_from([["section"], ["description"], ["meta", "owner"],
-                                     ["meta", "since"]]))
-        tokens += [*meta, draw(strings)]
-    for _ in range(draw(st.integers(1, 4))):
-        tokens += _clause(draw)
-    for _ in range(draw(st.integers(1, 2))):
-        tokens += _emit(draw)
-    if draw(st.booleans()):
-        tokens += ["because", draw(strings)]
-    return [*tokens, "}"]
-
-
-ITEMS: dict[str, Callable[[st.DrawFn], Tokens]] = {
-    "header": _header, "include": _include, "param": _param, "enum": _enum,
-    "conclusion": _conclusion, "define": _define, "table": _table, "rule": _rule}
-
-
-def _separator(rnd: random.Random, before: str, after: str) -> str:
-    """What goes between two tokens: space, line breaks, a comment, or nothing."""
-    roll = rnd.random()
-    words = re.search(r'[\w"]$', before) and re.match(r'[\w"]', after)
-    if roll < 0.1 and not words:
-        return ""
-    if roll < 0.55:
-        return rnd.choice([" ", " ", "  ", "\t"])
-    if roll < 0.8:
-        return rnd.choice(["\n", "\n  ", "\n\n", "\n\n\n    "])
-    comment = rnd.choice(COMMENTS)
-    return rnd.choice([f" {comment}\n", f"  {comment}\n  ", f"\n{comment}\n", f"\n\n{comment}\n\n"])
-
-
-@st.composite
-def policies(draw: st.DrawFn) -> str:
-    tokens = [t for _ in range(draw(st.integers(1, 5))) for t in draw(items())]
-    rnd = draw(st.randoms(use_true_random=False))
-    text = [rnd.choice(["", "# top\n", "\n\n"]), tokens[0]]
-    for before, after in itertools.pairwise(tokens):
-        text += [_separator(rnd, before, after), after]
-    text.append(rnd.choice(["", "\n", "  # end", "\n# end\n\n"]))
-    return "".join(text)
+# ---- generated policies (tests/strategies.py) ---------------------------------------------
 
 
 @PROPERTY

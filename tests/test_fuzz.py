@@ -1,25 +1,46 @@
 """Fuzzing the front end: loading any text either succeeds or raises our own errors, each with
 a span inside the file — never another exception, never a hang.
 
-`make test` runs a small profile; `make fuzz` runs ``KAM_FUZZ_EXAMPLES`` (100,000+) inputs.
+The inputs: arbitrary text and bytes; the bundled policy with tokens deleted, duplicated,
+swapped or inserted; rule files that follow the grammar (``strategies.policies``); and
+policies that check (``strategies.checked_policies``), which must load and then decide on
+valid facts (``strategies.fact_sets``) or fail with ``PolicyEvalError`` — and which, mutated,
+must give diagnostics that point at a file, line and column.
+
+`make test` runs a small profile; `make fuzz` runs ``KAM_FUZZ_EXAMPLES`` inputs per test
+(100,000+ in all).
 """
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import (
+    Tokens,
+    checked_policies,
+    checked_policy_tokens,
+    fact_sets,
+    lay_out,
+    policies,
+)
 
 import kam_policy
 from kam_policy.engine.sources import bundled_policy_path
-from kam_policy.errors import KamPolicyError, PolicyError
+from kam_policy.errors import KamPolicyError, PolicyError, PolicyEvalError
 
 EXAMPLES = int(os.environ.get("KAM_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=2000, derandomize=False,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                       HealthCheck.large_base_example])
+# Loading several files and then deciding takes longer than loading one file.
+FUZZ_DECIDE = settings(FUZZ, deadline=5000)
 
 BUNDLED = {p.name: p.read_text("utf-8") for p in sorted(bundled_policy_path().glob("*.kp"))}
 TOKENS = ["rule", "when", "let", "for", "in", "emit", "about", "because", "table", "hit",
@@ -27,13 +48,18 @@ TOKENS = ["rule", "when", "let", "for", "in", "emit", "about", "because", "table
           "{", "}", "[", "]", "|", "-", ">=", "==", "??", "and", "or", "not", "if", "then",
           "else", "count(", "exists(", "sum(", '"', "'", "#", "\n", "9" * 40, "1e400",
           "__class__", "{0.__class__}", "大客户", "\u202e", "\x00", "4h", "30d"]
+# Diagnostics about a whole policy rather than a place in it.
+UNPLACED = {"check.no-header"}
 
 
-def _check_error(error: KamPolicyError, texts: dict[str, str]) -> None:
+def _check_error(error: KamPolicyError, texts: dict[str, str], placed: bool = False) -> None:
+    """``error`` is a PolicyError whose spans lie inside their files; with ``placed``, every
+    diagnostic about a place has one (file:line:col)."""
     assert isinstance(error, PolicyError), type(error)
     for diagnostic in error.diagnostics:
         span = diagnostic.span
         if span is None:
+            assert not placed or diagnostic.code in UNPLACED, diagnostic
             continue
         assert span.source in texts, (span.source, list(texts))
         size = len(texts[span.source])
@@ -41,13 +67,40 @@ def _check_error(error: KamPolicyError, texts: dict[str, str]) -> None:
         assert span.line >= 1 and span.column >= 1
 
 
-def _load(tmp: Path, files: dict[str, str]) -> None:
+def _check_eval_error(error: PolicyEvalError, texts: dict[str, str]) -> None:
+    span = error.diagnostic.span
+    assert error.diagnostic.code.startswith("eval."), error.diagnostic
+    assert span is not None, error.diagnostic
+    assert span.source in texts and 0 <= span.start <= span.end <= len(texts[span.source])
+
+
+def _write(folder: Path, files: dict[str, str]) -> None:
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*.kp"):
+        old.unlink()
     for name, text in files.items():
-        (tmp / name).write_text(text, "utf-8", errors="surrogatepass")
+        (folder / name).write_text(text, "utf-8", errors="surrogatepass")
+
+
+def _load(tmp: Path, files: dict[str, str], placed: bool = False) -> kam_policy.Policy | None:
+    _write(tmp, files)
     try:
-        kam_policy.load(tmp)
+        return kam_policy.load(tmp)
     except KamPolicyError as error:
-        _check_error(error, files)
+        _check_error(error, files, placed)
+        return None
+
+
+def _decide(policy: kam_policy.Policy, files: dict[str, str],
+            facts_now: tuple[dict[str, Any], datetime]) -> None:
+    """Deciding gives a decision that serialises, or a PolicyEvalError placed in a file."""
+    facts, now = facts_now
+    try:
+        decision = policy.decide(facts, now)
+    except PolicyEvalError as error:
+        _check_eval_error(error, files)
+        return
+    json.loads(decision.to_json())
 
 
 @pytest.fixture(scope="module")
@@ -77,17 +130,15 @@ def test_arbitrary_bytes(workdir: Path, data: bytes) -> None:
         _check_error(error, texts)
 
 
-@st.composite
-def mutated_policies(draw: st.DrawFn) -> dict[str, str]:
-    """The bundled policy with one file mutated: tokens deleted, duplicated, swapped, inserted."""
-    files = dict(BUNDLED)
-    name = draw(st.sampled_from(sorted(files)))
-    words = files[name].split(" ")
+def mutate(draw: st.DrawFn, words: list[str], insert: bool = True) -> list[str]:
+    """``words`` with 1-4 deleted, duplicated, swapped or (``insert``) inserted tokens."""
+    words = list(words)
+    actions = ["delete", "duplicate", "swap", *(["insert"] if insert else [])]
     for _ in range(draw(st.integers(1, 4))):
         if not words:
             break
         index = draw(st.integers(0, len(words) - 1))
-        action = draw(st.sampled_from(["delete", "duplicate", "swap", "insert"]))
+        action = draw(st.sampled_from(actions))
         if action == "delete":
             del words[index]
         elif action == "duplicate":
@@ -97,16 +148,73 @@ def mutated_policies(draw: st.DrawFn) -> dict[str, str]:
             words[index], words[other] = words[other], words[index]
         else:
             words.insert(index, draw(st.sampled_from(TOKENS)))
-    files[name] = " ".join(words)
+    return words
+
+
+@st.composite
+def mutated_policies(draw: st.DrawFn) -> dict[str, str]:
+    """The bundled policy with one file mutated: tokens deleted, duplicated, swapped, inserted."""
+    files = dict(BUNDLED)
+    name = draw(st.sampled_from(sorted(files)))
+    files[name] = " ".join(mutate(draw, files[name].split(" ")))
     return files
 
 
 @FUZZ
 @given(mutated_policies())
 def test_mutated_bundled_policy(workdir: Path, files: dict[str, str]) -> None:
-    folder = workdir / "mutated"
-    folder.mkdir(exist_ok=True)
-    _load(folder, files)
+    _load(workdir / "mutated", files, placed=True)
+
+
+# ---- generated policies ----------------------------------------------------------------
+
+
+@FUZZ
+@given(policies())
+def test_policy_that_parses(workdir: Path, text: str) -> None:
+    """A rule file that follows the grammar parses; it loads or every error has a place."""
+    kam_policy.parse(text, "policy.kp")
+    files = {"policy.kp": 'policy "p" version "1"\n' + text}
+    policy = _load(workdir / "parses", files, placed=True)
+    if policy is not None:
+        _decide(policy, files, ({}, datetime.fromisoformat("2026-11-27T09:00:00+08:00")))
+
+
+@FUZZ_DECIDE
+@given(checked_policies(), fact_sets())
+def test_policy_that_checks_loads_and_decides(
+        workdir: Path, files: dict[str, str],
+        facts_now: tuple[dict[str, Any], datetime]) -> None:
+    folder = workdir / "checks"
+    _write(folder, files)
+    try:
+        policy = kam_policy.load(folder)
+    except PolicyError as error:
+        pytest.fail(f"a policy that checks was refused:\n{error}\n\n"
+                    + "\n\n".join(f"# {name}\n{text}" for name, text in files.items()))
+    _decide(policy, files, facts_now)
+
+
+@st.composite
+def mutated_checked_policies(draw: st.DrawFn) -> dict[str, str]:
+    """A policy that checks, with tokens of one file deleted, duplicated or swapped."""
+    tokens: dict[str, Tokens] = draw(checked_policy_tokens())
+    name = draw(st.sampled_from(sorted(tokens)))
+    tokens[name] = mutate(draw, tokens[name], insert=False)
+    rnd = draw(st.randoms(use_true_random=False))
+    return {file: lay_out(rnd, words) for file, words in tokens.items()}
+
+
+@FUZZ_DECIDE
+@given(mutated_checked_policies(), fact_sets())
+def test_mutated_policy_that_checks(workdir: Path, files: dict[str, str],
+                                    facts_now: tuple[dict[str, Any], datetime]) -> None:
+    policy = _load(workdir / "mutated-checks", files, placed=True)
+    if policy is not None:
+        _decide(policy, files, facts_now)
+
+
+# ---- limits ------------------------------------------------------------------------------
 
 
 def test_deep_nesting_is_a_diagnostic() -> None:
@@ -120,3 +228,4 @@ def test_huge_literal_is_a_diagnostic() -> None:
     with pytest.raises(PolicyError) as caught:
         kam_policy.parse("param x = " + "9" * 100_000, "huge.kp")
     assert caught.value.diagnostics[0].code == "parse.number-too-long"
+

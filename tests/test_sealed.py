@@ -160,12 +160,6 @@ NAMED = FactSchema([
 ])
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="BUG: values.human() names a fact "
-                   "by its Python class and its 'id' attribute (type(value).__name__, "
-                   "getattr(value, 'id', '')), not by its fact type and FactType.identity: a "
-                   "'Gauge' of model class GaugeRecord with id_field='code' shows as "
-                   "'GaugeRecord', and a fact without an id (id_field=None, unique key, like "
-                   "the bundled SalesResult) shows only 'Sale'")
 @pytest.mark.parametrize(("source", "want"), [("Gauge", "Gauge G1"), ("Sale", "Sale M1/2026-01")],
                          ids=["model-class-and-id-field", "unique-key"])
 def test_text_of_a_record_names_its_fact_type_and_identity(load: Load, source: str,
@@ -188,6 +182,18 @@ def test_text_of_a_conclusion_shows_no_python_internals(load: Load) -> None:
     for shown in (conclusion.values["v"], conclusion.reason):
         assert "kam_policy" not in shown
         assert " at 0x" not in shown
+
+
+def test_text_of_a_conclusion_names_its_subject_by_identity(load: Load) -> None:
+    policy = load("conclusion sold() about Sale\n" + OUT
+                  + "rule a { for s in Sale emit sold() }\n"
+                  "rule b { for g in sold let x = g emit out(v: text(x)) "
+                  'about Member[g.subject.member_id] because "{x} in {g.subject}" }\n', NAMED)
+    data = {"teams": [team()], "members": [member("M1")],
+            "sales": [{"member_id": "M1", "period": "2026-01"}]}
+    (conclusion,) = decide(policy, data).named("out")
+    assert conclusion.values["v"] == "sold of sale M1/2026-01"
+    assert conclusion.reason == "sold of sale M1/2026-01 in Sale M1/2026-01"
 
 
 @pytest.mark.parametrize(("expr", "want"), [

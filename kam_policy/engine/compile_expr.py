@@ -554,8 +554,8 @@ class ExprCompiler:
                               builtin.doc)
         impl = builtin.impl
         if builtin.name == "text":
-            kind = args[0].type
-            impl = lambda value: None if value is None else human(value, kind)  # noqa: E731
+            kind, schema = args[0].type, self.decls.schema
+            impl = lambda value: None if value is None else human(value, kind, schema)  # noqa: E731
         if all(a.const for a in args):
             return constant(impl(*(a.value for a in args)), result)
         fns = tuple(a.fn for a in args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from kam_policy.engine.declarations import Declarations, did_you_mean
 from kam_policy.engine.types import (
     ANY,
     LITERAL_TYPES,
+    EnumInfo,
     Type,
     list_of,
     map_of,
@@ -27,6 +28,36 @@ _DURATION = re.compile(r"^\s*((?:\d+(?:\.\d+)?\s*(?:d|h|m|s)\s*)+)$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
 _UNITS = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 SYMBOL = Type("symbol")
+
+
+@dataclass(frozen=True)
+class MemberType(Type):
+    """The type of enum members written as a parameter's value (``senior``, ``[major,
+    critical]``): a symbol that knows the enums its members belong to, so that an override
+    can be held to their members."""
+
+    enums: tuple[EnumInfo, ...] = field(default=(), compare=False)
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m for info in self.enums for m in info.members))
+
+    def misfit(self, value: str) -> _Misfit | None:
+        """Why ``value`` cannot stand for a member of this type, or None if it can."""
+        members = self.members
+        if not members or value in members:
+            return None
+        names = " or ".join(info.name for info in self.enums)
+        return _Misfit(f"'{value}' is not a {names} ({', '.join(members)})",
+                       did_you_mean(value, members))
+
+
+class _Misfit(ValueError):
+    """A value of the right kind outside what the parameter allows; ``hint`` may help."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -50,8 +81,9 @@ def literal_value(expr: ast.Expr, decls: Declarations,
         value, kind = literal_value(expr.operand, decls, diagnostics)
         return -value, kind
     if isinstance(expr, ast.Name):
-        if decls.enums_with(expr.id):
-            return expr.id, Type("symbol", expr.id)
+        enums = decls.enums_with(expr.id)
+        if enums:
+            return expr.id, MemberType("symbol", expr.id, (), tuple(decls.enums[e] for e in enums))
         diagnostics.append(Diagnostic(
             "check.param-value", f"'{expr.id}' is not a value a parameter can hold", expr.span,
             "write a number, a duration (4h, 30d), a \"text\", an enum value, [a list] or "
@@ -74,15 +106,39 @@ def _unify(kinds: list[Type], expr: ast.Expr, diagnostics: list[Diagnostic]) -> 
     known = [k for k in kinds if k.kind not in ("any", "null")]
     if not known:
         return ANY
-    first = Type("symbol") if known[0].kind == "symbol" else known[0]
+    common: Type | None = _common(known[0], known[0])
     for other in known[1:]:
-        other_norm = Type("symbol") if other.kind == "symbol" else other
-        if other_norm != first:
+        merged = _common(common, other) if common is not None else None
+        if merged is None:
             diagnostics.append(Diagnostic(
                 "check.type-mismatch", f"values of one list or map must share a type: "
-                f"{first} and {other_norm} are mixed", expr.span))
+                f"{_plain(known[0])} and {_plain(other)} are mixed", expr.span))
             return ANY
-    return first
+        common = merged
+    assert common is not None
+    return common
+
+
+def _common(a: Type, b: Type) -> Type | None:
+    """The type of a list or map holding values of types ``a`` and ``b`` (None: they differ).
+    Enum members share the enums both belong to."""
+    if a.kind == b.kind == "symbol":
+        shared = [e for e in _enums(a) if e.name in {f.name for f in _enums(b)}]
+        return MemberType("symbol", None, (), tuple(shared)) if shared else SYMBOL
+    if a.kind != b.kind or a.name != b.name or len(a.args) != len(b.args):
+        return None
+    args = [_common(x, y) for x, y in zip(a.args, b.args, strict=True)]
+    if any(arg is None for arg in args):
+        return None
+    return Type(a.kind, a.name, tuple(arg for arg in args if arg is not None))
+
+
+def _enums(kind: Type) -> tuple[EnumInfo, ...]:
+    return kind.enums if isinstance(kind, MemberType) else ()
+
+
+def _plain(kind: Type) -> Type:
+    return SYMBOL if kind.kind == "symbol" else kind
 
 
 def written_mismatch(kind: Type, written: ast.TypeExpr, decls: Declarations,
@@ -153,7 +209,8 @@ def apply_overrides(defaults: dict[str, ParamValue], overrides: Mapping[str, Any
         try:
             value = _convert(raw, current.type, current.value, key)
         except ValueError as error:
-            diagnostics.append(Diagnostic("params.type", f"parameter '{key}': {error}", where))
+            diagnostics.append(Diagnostic("params.type", f"parameter '{key}': {error}", where,
+                                          getattr(error, "hint", None)))
             continue
         result[key] = ParamValue(key, value, current.type, origin, current.span)
     if diagnostics:
@@ -162,7 +219,7 @@ def apply_overrides(defaults: dict[str, ParamValue], overrides: Mapping[str, Any
 
 
 def _toml_line(text: str, key: str, origin: str) -> Span | None:
-    pattern = re.compile(rf"^[ \t]*(\[[ \t]*{re.escape(key)}[ \t]*\]|{re.escape(key)}[ \t]*[=.])",
+    pattern = re.compile(rf"^[ \t]*(\[[ \t]*{re.escape(key)}[ \t]*[].]|{re.escape(key)}[ \t]*[=.])",
                          re.M)
     match = pattern.search(text)
     if match is None:
@@ -201,6 +258,9 @@ def _convert(raw: Any, kind: Type, current: Any, path: str) -> Any:
     if kind.kind in ("text", "symbol"):
         if not isinstance(raw, str):
             raise ValueError(f"expected a text, got {_describe(raw)}")
+        misfit = kind.misfit(raw) if isinstance(kind, MemberType) else None
+        if misfit is not None:
+            raise misfit
         return raw
     if kind.kind == "bool":
         if not isinstance(raw, bool):

@@ -13,12 +13,14 @@ from kam_policy.engine import exact
 from kam_policy.engine.context import Conclusion
 from kam_policy.engine.timeline import concrete
 from kam_policy.engine.types import Type
+from kam_policy.facts.schema import FactSchema, FactType
 from kam_policy.grammar import ast
 
 
-def human(value: Any, kind: Type | None = None) -> str:
+def human(value: Any, kind: Type | None = None, schema: FactSchema | None = None) -> str:
     """A value as a person reads it in a reason or an explanation; ``kind`` is its static type
-    (durations are microseconds at run time, shown as ``5h12m``)."""
+    (durations are microseconds at run time, shown as ``5h12m``); ``schema`` names facts by
+    their fact type and identity (``Sale M1/2026-01``)."""
     value = concrete(value)
     if value is None:
         return "null"
@@ -34,15 +36,29 @@ def human(value: Any, kind: Type | None = None) -> str:
         return value.isoformat()
     if isinstance(value, tuple | list):
         item = kind.args[0] if kind is not None and kind.kind == "list" else None
-        return "[" + ", ".join(human(v, item) for v in value) + "]"
+        return "[" + ", ".join(human(v, item, schema) for v in value) + "]"
     if isinstance(value, BaseModel):  # a fact: its type and id, never its Python repr
-        return f"{type(value).__name__} {getattr(value, 'id', '')}".rstrip()
+        named = kind.name if kind is not None and kind.kind == "fact" else None
+        return " ".join(part for part in _identify(value, named, schema) if part)
     if isinstance(value, Conclusion):
-        return f"{value.name} of {value.subject_type} {getattr(value.subject, 'id', '')}".rstrip()
+        subject = _identify(value.subject, value.rule[1].subject_fact, schema)[1]
+        return f"{value.name} of {value.subject_type} {subject}".rstrip()
     if isinstance(value, dict):
         item = kind.args[1] if kind is not None and kind.kind == "map" else None
-        return "{" + ", ".join(f"{k}: {human(v, item)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {human(v, item, schema)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def _identify(fact: BaseModel, name: str | None, schema: FactSchema | None) -> tuple[str, str]:
+    """The fact type's name and the record's identity (``Sale``, ``M1/2026-01``); without a
+    schema, the static type's name (else the model's) and the ``id`` field, if any."""
+    fact_type: FactType | None = None
+    if schema is not None:
+        fact_type = schema.by_name.get(name or "") or next(
+            (t for t in schema.types if type(fact) is t.model), None)
+    if fact_type is None or not isinstance(fact, fact_type.model):
+        return name or type(fact).__name__, str(getattr(fact, "id", ""))
+    return fact_type.name, fact_type.identity(fact)
 
 
 def to_json_value(value: Any, written: ast.TypeExpr) -> Any:
