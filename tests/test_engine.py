@@ -895,3 +895,11 @@ def test_enum_map_override_by_a_table_header_names_its_line(tmp_path: Path) -> N
 def test_enum_override_inside_the_enum_is_used(tmp_path: Path) -> None:
     policy = load_text(tmp_path / "policy", ENUM_MAP, params={"need": {"bug": "lead"}})
     assert values_of(decide(policy, BARE), "n") == [{"v": "lead"}]
+
+
+def test_a_moment_moved_off_the_calendar_is_a_clear_error(load: Load) -> None:
+    with pytest.raises(PolicyEvalError) as raised:
+        value(load, "now + hours(123456789012345678901234567890) > now")
+    message = str(raised.value)
+    assert "falls outside the calendar (years 1 to 9999)" in message
+    assert "OverflowError" not in message and "C int" not in message

@@ -160,6 +160,9 @@ def add_duration(moment: Any, micros: Any) -> Any:
         return moment + dt.timedelta(days=days if whole >= 0 else -days)
     except TypeError:
         return _timeline("add_duration", moment, micros)
+    except OverflowError:
+        raise ValueError(f"{moment} moved by {format_duration(micros)} falls outside "
+                         "the calendar (years 1 to 9999)") from None
 
 
 def format_duration(micros: Number) -> str:
