@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from kam_policy.facts.load import FactSet
+from kam_policy.facts.schema import FactSchema
 
 
 class Conclusion:
@@ -52,6 +53,11 @@ class EvalContext:
         self.memo: dict[Any, Any] = {}  # engine/memo.py: define and table results
         self.tracer = tracer
         self._id_fields = id_fields
+
+    @property
+    def schema(self) -> FactSchema:
+        """The fact types of the facts being decided on."""
+        return self._facts.schema
 
     def facts(self, type_name: str) -> Sequence[BaseModel]:
         return self._facts.of(type_name)

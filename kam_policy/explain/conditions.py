@@ -59,8 +59,10 @@ def evaluate_check(ctx: EvalContext, check: Check, env: dict[str, Any],
     reproduces what the rule saw)."""
     text, left_text, right_text = source_text(sources, check)
     holds = bool(_safe(check.test, ctx, env))
-    left = human(_safe(check.left, ctx, env), check.left_type) if check.left else None
-    right = human(_safe(check.right, ctx, env), check.right_type) if check.right else None
+    schema = ctx.schema
+    left = human(_safe(check.left, ctx, env), check.left_type, schema) if check.left else None
+    right = human(_safe(check.right, ctx, env), check.right_type, schema) if check.right \
+        else None
     span = check.node.span
     parts = tuple(evaluate_check(ctx, part, env, sources) for part in check.parts)
     return ConditionResult(text, check.op, left_text, left, right_text, right, holds,
