@@ -155,3 +155,12 @@ def test_the_durable_engine_runs_its_subset(tmp_path: Path) -> None:
                    "--until", "2026-12-01T09:00:00+08:00") for engine in ("snapshot", "durable")]
     assert results[0][0] == results[1][0] == 0
     assert results[0][1] == results[1][1] and results[0][1]
+
+
+def test_progress_on_request_reports_lines_and_rate(tmp_path: Path) -> None:
+    code, out, err = run("--events", str(EXAMPLE), "--state", str(tmp_path / "s.db"),
+                         "--progress")
+    lines = len(EXAMPLE.read_text("utf-8").splitlines())
+    assert code == 0 and out
+    assert err.splitlines()[-1].startswith("100% |")
+    assert f"{lines:,} lines" in err.splitlines()[-1] and "lines/s" in err

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -14,6 +13,7 @@ from kam_policy.cli.table import pad
 from kam_policy.session import Emission, EventError, EventProblem, Session, SqliteStore
 from kam_policy.session.events import Event, read_event_lines
 from kam_policy.session.session import ENGINES
+from kam_policy.stream.progress import Progress
 
 BATCH = 500
 
@@ -55,9 +55,10 @@ def run(args: argparse.Namespace) -> int:
         mark = f"events:{path.resolve()}"
         start = int(store.mark(mark) or 0)
         printer = _Printer(sys.stdout, args.format)
-        progress = _Progress(path, start, args.progress or sys.stderr.isatty())
-        skipped = _feed_file(session, path, start, mark, args, printer, progress)
-        progress.done()
+        progress = _progress(path, args.progress)
+        skipped, last = _feed_file(session, path, start, mark, args, printer, progress)
+        if progress is not None:
+            progress.close(last, last - start)
         if until is not None:
             printer.emit(session.advance_to(until))
         for problem in skipped:
@@ -68,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _feed_file(session: Session, path: Path, start: int, mark: str, args: argparse.Namespace,
-               printer: _Printer, progress: _Progress) -> list[EventProblem]:
+               printer: _Printer, progress: Progress | None) -> tuple[list[EventProblem], int]:
+    """Feed the file from line ``start`` in batches; returns the skipped problems and the last
+    line read."""
     skipped: list[EventProblem] = []
     events: list[Event] = []
     labels: list[str] = []
@@ -79,7 +82,8 @@ def _feed_file(session: Session, path: Path, start: int, mark: str, args: argpar
                              labels=labels)
         skipped.extend(batch.skipped)
         printer.emit(list(batch.emissions))
-        progress.update(last)
+        if progress is not None:
+            progress.update(last, last - start)
         events.clear()
         labels.clear()
 
@@ -98,7 +102,17 @@ def _feed_file(session: Session, path: Path, start: int, mark: str, args: argpar
         if len(events) >= args.batch:
             flush()
     flush()
-    return skipped
+    return skipped, last
+
+
+def _progress(path: Path, forced: bool) -> Progress | None:
+    """A progress bar over the file's lines, on a terminal or when ``--progress`` asks."""
+    terminal = sys.stderr.isatty()
+    if not (terminal or forced):
+        return None
+    with path.open("rb") as handle:
+        total = sum(1 for _ in handle)
+    return Progress(sys.stderr, total=total, terminal=terminal)
 
 
 class _Printer:
@@ -124,34 +138,3 @@ class _Printer:
             self.out.write(f"{pad(emission.at.isoformat(), 33)} {pad(emission.kind, 10)} "
                            f"{pad(str(c.subject), 18)} {c.name}({values})  [{c.rule_id}]\n")
         self.out.flush()
-
-
-class _Progress:
-    """A one-line progress bar on stderr: lines done, rate, and time left."""
-
-    def __init__(self, path: Path, start: int, shown: bool) -> None:
-        self.shown = shown
-        self.start = start
-        self.began = time.monotonic()
-        self.total = 0
-        if shown:
-            with path.open("rb") as handle:
-                self.total = sum(1 for _ in handle)
-
-    def update(self, line: int) -> None:
-        if not self.shown or not self.total:
-            return
-        share = line / self.total
-        elapsed = max(time.monotonic() - self.began, 1e-9)
-        rate = (line - self.start) / elapsed
-        left = (self.total - line) / rate if rate else 0.0
-        bar = "#" * int(share * 30)
-        sys.stderr.write(f"\r[{bar:<30}] {line}/{self.total} lines  {rate:,.0f}/s  "
-                         f"{left:,.0f}s left ")
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.shown and self.total:
-            elapsed = time.monotonic() - self.began
-            sys.stderr.write(f"\rdone: {self.total - self.start} lines in {elapsed:.1f}s"
-                             + " " * 40 + "\n")
