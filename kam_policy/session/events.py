@@ -15,16 +15,15 @@ A complaint opened is a ``put``; its first response, resolution, client notice o
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, model_validator
 
-from kam_policy.errors import FactIssue, KamPolicyError
+from kam_policy.errors import KamPolicyError
 from kam_policy.facts.schema import FactSchema, FactType
 
 
@@ -86,12 +85,17 @@ def parse_event(data: Any, where: str) -> Event:
     try:
         return Event.model_validate(data)
     except ValidationError as error:
-        messages = []
-        for detail in error.errors(include_url=False):
-            field = ".".join(str(p) for p in detail["loc"])
-            text = detail["msg"].removeprefix("Value error, ")
-            messages.append(f"{field}: {text}" if field else text)
-        raise EventError([EventProblem(where, "; ".join(messages))]) from None
+        raise EventError([EventProblem(where, validation_text(error))]) from None
+
+
+def validation_text(error: ValidationError) -> str:
+    """A pydantic error as one line: ``field: message; other: message``."""
+    messages = []
+    for detail in error.errors(include_url=False):
+        field = ".".join(str(p) for p in detail["loc"])
+        text = detail["msg"].removeprefix("Value error, ")
+        messages.append(f"{field}: {text}" if field else text)
+    return "; ".join(messages)
 
 
 def fact_type_of(event: Event, schema: FactSchema, where: str) -> FactType:
@@ -102,11 +106,6 @@ def fact_type_of(event: Event, schema: FactSchema, where: str) -> FactType:
         raise EventError([EventProblem(where, f"unknown fact type '{event.type}' "
                                               f"(one of: {names})")])
     return found
-
-
-def issue_text(issue: FactIssue) -> str:
-    field = f"{issue.field}: " if issue.field else ""
-    return f"{field}{issue.message}"
 
 
 @dataclass(frozen=True)
@@ -137,18 +136,6 @@ def read_event_lines(path: Path, start_line: int = 0) -> Iterator[NumberedEvent]
                 yield NumberedEvent(number, parse_event(data, where), None)
             except EventError as error:
                 yield NumberedEvent(number, None, error.problems[0])
-
-
-def event_instant(value: str | dt.datetime) -> dt.datetime:
-    """A datetime with a time zone, from ISO text or a datetime."""
-    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.utcoffset() is None:
-        raise ValueError(f"{value} has no time zone")
-    return moment
-
-
-def record_of(fact: BaseModel) -> Mapping[str, Any]:
-    return fact.model_dump(mode="json")
 
 
 __all__ = ["Event", "EventError", "EventProblem", "NumberedEvent", "parse_event",

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from kam_policy.engine.decision import Conclusion, Decision
+from kam_policy.engine.decision import Conclusion
 from kam_policy.engine.policy import Policy
 from kam_policy.facts.load import FactSet
 from kam_policy.facts.schema import FactType
@@ -31,6 +31,7 @@ from kam_policy.session.events import (
     EventProblem,
     fact_type_of,
     parse_event,
+    validation_text,
 )
 
 Kind = Literal["fired", "retracted"]
@@ -308,10 +309,6 @@ class Session:
         state.emitted += 1
         return Emission(state.emitted, at, kind, conclusion, cause, event)
 
-    def decision_at(self, at: dt.datetime) -> Decision:
-        """``policy.decide`` on the session's current facts at ``at`` (for checking)."""
-        return self.policy.decide(self.facts(), at)
-
 
 def _order(state: SessionState, key: str) -> tuple[Any, ...]:
     return Conclusion.sort_key(state.held[key])
@@ -371,13 +368,9 @@ def _validated(fact_type: FactType, data: dict[str, Any], where: str) -> BaseMod
     try:
         return fact_type.model.model_validate(data)
     except ValidationError as error:
-        messages = []
-        for detail in error.errors(include_url=False):
-            name = ".".join(str(p) for p in detail["loc"])
-            messages.append(f"{name}: {detail['msg']}" if name else detail["msg"])
         ident = data.get(fact_type.id_field) if fact_type.id_field else None
         label = f"{fact_type.name} '{ident}'" if ident is not None else fact_type.name
-        raise EventError([EventProblem(where, f"{label}: " + "; ".join(messages))]) from None
+        raise EventError([EventProblem(where, f"{label}: {validation_text(error)}")]) from None
 
 
 def _check_references(policy: Policy, state: SessionState, fact_type: FactType,

@@ -157,13 +157,9 @@ class SqliteStore(SessionStore):
         self._db.executemany("DELETE FROM held WHERE key = ?", [(k,) for k in self._held - keys])
         self._db.executemany(
             "INSERT OR REPLACE INTO held (key, conclusion) VALUES (?, ?)",
-            [(k, json.dumps(conclusion_to_dict(state.held[k]), ensure_ascii=False))
+            [(k, json.dumps(state.held[k].to_dict(), ensure_ascii=False))
              for k in keys - self._held])
         self._held = keys
-
-
-def conclusion_to_dict(conclusion: Conclusion) -> dict[str, Any]:
-    return conclusion.to_dict()
 
 
 def conclusion_from_dict(data: dict[str, Any]) -> Conclusion:
