@@ -16,6 +16,7 @@ from typing import Any
 
 from kam_policy.engine import business, exact
 from kam_policy.engine.builtins import BUILTINS
+from kam_policy.engine.codegen import Namespace, binding, plain_attribute
 from kam_policy.engine.context import EvalContext
 from kam_policy.engine.declarations import Declarations, did_you_mean
 from kam_policy.engine.params import ParamValue
@@ -51,6 +52,7 @@ class Typed:
     value: Any = None
     candidates: tuple[Any, ...] | None = None  # the values a parameter lookup can give
     origin: str | None = None  # the parameter those values come from
+    code: str | None = None  # a Python expression of ctx and env (engine/codegen.py), if given
 
 
 def constant(value: Any, kind: Type) -> Typed:
@@ -78,18 +80,35 @@ class ExprCompiler:
         self._calendar: dict[str, business.Calendar | None] = {}
         self.state = CompileState()
         self._sites = 0
+        self.namespace = Namespace()
+        self.generating = False  # give expressions code (rules and defines, not table cells)
+
+    def code(self, typed: Typed) -> str:
+        """The Python expression computing ``typed``: its own code, its constant value, or a
+        call of its closure."""
+        if typed.code is not None:
+            return typed.code
+        if typed.const:
+            return self.namespace.literal(typed.value)
+        return f"{self.namespace.const(typed.fn)}(ctx, env)"
+
+    def temp(self) -> str:
+        return self.namespace.temp()
+
+    def const(self, value: Any) -> str:
+        return self.namespace.const(value)
 
     # ---- helpers ---------------------------------------------------------------------------
     @contextmanager
     def quiet(self) -> Iterator[None]:
         """Compile again something already checked (tracer operands, index keys) without
         reporting its diagnostics a second time."""
-        saved = self.diagnostics
-        self.diagnostics = []
+        saved, generating = self.diagnostics, self.generating
+        self.diagnostics, self.generating = [], False  # only closures are needed again
         try:
             yield
         finally:
-            self.diagnostics = saved
+            self.diagnostics, self.generating = saved, generating
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> Typed:
         self.diagnostics.append(Diagnostic(code, message, span, hint))
@@ -124,9 +143,9 @@ class ExprCompiler:
     def visit_Name(self, node: ast.Name, scope: Scope) -> Typed:
         name = node.id
         if name in scope:
-            return Typed(scope[name], lambda ctx, env: env[name])
+            return Typed(scope[name], lambda ctx, env: env[name], code=binding(name))
         if name == "now":
-            return Typed(DATETIME, lambda ctx, env: ctx.now)
+            return Typed(DATETIME, lambda ctx, env: ctx.now, code="ctx.now")
         if name in self.params:
             param = self.params[name]
             return Typed(param.type, lambda ctx, env: param.value, True, param.value,
@@ -148,7 +167,9 @@ class ExprCompiler:
         if all(i.const for i in items):
             return constant(tuple(i.value for i in items), list_of(item_type))
         fns = [i.fn for i in items]
-        return Typed(list_of(item_type), lambda ctx, env: tuple(f(ctx, env) for f in fns))
+        code = f"({''.join(self.code(i) + ', ' for i in items)})" if self.generating else None
+        return Typed(list_of(item_type), lambda ctx, env: tuple(f(ctx, env) for f in fns),
+                     code=code)
 
     def visit_MapExpr(self, node: ast.MapExpr, scope: Scope) -> Typed:
         return self.error("check.bad-use", "a map can only be written as a parameter's value",
@@ -204,7 +225,16 @@ class ExprCompiler:
             record = get(ctx, env)
             return None if record is None else getattr(record, name)
 
-        return Typed(info.type, field_of)
+        code = self._attribute(obj, name) if self.generating and plain_attribute(name) else None
+        return Typed(info.type, field_of, code=code)
+
+    def _attribute(self, obj: Typed, tail: str) -> str:
+        """Code for ``obj.tail`` (``tail`` is generated, never rule-file text); null if obj
+        is null."""
+        if _present(obj):
+            return f"{self.code(obj)}.{tail}"
+        held = self.temp()
+        return f"(None if ({held} := {self.code(obj)}) is None else {held}.{tail})"
 
     def _conclusion_field(self, obj: Typed, conclusion: str, name: str, node: ast.Attr) -> Typed:
         decl = self.decls.conclusions[conclusion]
@@ -214,7 +244,8 @@ class ExprCompiler:
                 found = get(ctx, env)
                 return None if found is None else found.subject
 
-            return Typed(fact_type(decl.about), subject_of)
+            code = self._attribute(obj, "subject") if self.generating else None
+            return Typed(fact_type(decl.about), subject_of, code=code)
         fields = {f.name: f for f in decl.fields}
         if name not in fields:
             hint = did_you_mean(name, [*fields, "subject"]) or \
@@ -228,7 +259,8 @@ class ExprCompiler:
 
         with self.quiet():  # declared types are checked once, with the declaration
             kind = self.written_type(fields[name].type)
-        return Typed(kind, value_of)
+        code = self._attribute(obj, f"values.get({name!r})") if self.generating else None
+        return Typed(kind, value_of, code=code)
 
     def _record_field(self, obj: Typed, table: str, name: str, node: ast.Attr) -> Typed:
         outputs = {f.name: f for f in self.decls.tables[table].outputs}
@@ -242,7 +274,8 @@ class ExprCompiler:
             record = get(ctx, env)
             return None if record is None else record.get(name)
 
-        return Typed(self.written_type(outputs[name].type), output_of)
+        code = self._attribute(obj, f"get({name!r})") if self.generating else None
+        return Typed(self.written_type(outputs[name].type), output_of, code=code)
 
     def visit_Index(self, node: ast.Index, scope: Scope) -> Typed:
         if isinstance(node.obj, ast.Name) and node.obj.id not in scope \
@@ -270,7 +303,8 @@ class ExprCompiler:
         def lookup(ctx: EvalContext, env: dict[str, Any]) -> Any:
             return ctx.by_id(fact).get(get(ctx, env))
 
-        return Typed(fact_type(fact), lookup)
+        code = f"ctx.by_id({fact!r}).get({self.code(key)})" if self.generating else None
+        return Typed(fact_type(fact), lookup, code=code)
 
     def _map_lookup(self, obj: Typed, key: Typed, node: ast.Attr | ast.Index) -> Typed:
         value_type = obj.type.args[1]
@@ -289,7 +323,10 @@ class ExprCompiler:
         elif obj.candidates is not None:
             candidates = tuple(v for m in obj.candidates if isinstance(m, dict)
                                for v in m.values())
-        return Typed(value_type, lookup, candidates=candidates, origin=obj.origin)
+        code = None
+        if self.generating:
+            code = self._attribute(obj, f"get({self.code(key)})")
+        return Typed(value_type, lookup, candidates=candidates, origin=obj.origin, code=code)
 
     def _check_keys(self, obj: Typed, key: Typed, node: ast.Attr | ast.Index) -> None:
         info = self.enum(key.type) or self.enum(obj.type.args[0])
@@ -313,14 +350,16 @@ class ExprCompiler:
         if node.op == "not":
             operand = self.condition(node.operand, scope)
             get = operand.fn
-            return Typed(BOOL, lambda ctx, env: not get(ctx, env))
+            code = f"(not {self.code(operand)})" if self.generating else None
+            return Typed(BOOL, lambda ctx, env: not get(ctx, env), code=code)
         operand = self.compile(node.operand, scope)
         if operand.type.kind not in ("number", "duration", "any", "null"):
             return self.error("check.type-mismatch", f"cannot negate {operand.type}", node.span)
         if operand.const:
             return constant(exact.neg(operand.value), operand.type)
         get = operand.fn
-        return Typed(operand.type, lambda ctx, env: exact.neg(get(ctx, env)))
+        code = f"{self.const(exact.neg)}({self.code(operand)})" if self.generating else None
+        return Typed(operand.type, lambda ctx, env: exact.neg(get(ctx, env)), code=code)
 
     def visit_Binary(self, node: ast.Binary, scope: Scope) -> Typed:
         left = self.compile(node.left, scope)
@@ -338,7 +377,9 @@ class ExprCompiler:
         if left.const and right.const:
             return constant(impl(left.value, right.value), kind)
         lf, rf = left.fn, right.fn
-        return Typed(kind, lambda ctx, env: impl(lf(ctx, env), rf(ctx, env)))
+        code = f"{self.const(impl)}({self.code(left)}, {self.code(right)})" \
+            if self.generating else None
+        return Typed(kind, lambda ctx, env: impl(lf(ctx, env), rf(ctx, env)), code=code)
 
     def _business_shift(self, node: ast.Binary, left: Typed, right: Typed) -> Typed:
         """``moment + 4 business_hours`` (or ``-``): working time under ``business_calendar``."""
@@ -394,7 +435,11 @@ class ExprCompiler:
             value = lf(ctx, env)
             return rf(ctx, env) if value is None else value
 
-        return Typed(kind, coalesce)
+        code = None
+        if self.generating:
+            held = self.temp()
+            code = f"({self.code(right)} if ({held} := {self.code(left)}) is None else {held})"
+        return Typed(kind, coalesce, code=code)
 
     def _comparable(self, a: Type, b: Type) -> bool:
         if "any" in (a.kind, b.kind) or "null" in (a.kind, b.kind):
@@ -448,9 +493,10 @@ class ExprCompiler:
 
     def _equality(self, op: str, left: Typed, right: Typed) -> Typed:
         lf, rf = left.fn, right.fn
+        code = f"({self.code(left)} {op} {self.code(right)})" if self.generating else None
         if op == "==":
-            return Typed(BOOL, lambda ctx, env: lf(ctx, env) == rf(ctx, env))
-        return Typed(BOOL, lambda ctx, env: lf(ctx, env) != rf(ctx, env))
+            return Typed(BOOL, lambda ctx, env: lf(ctx, env) == rf(ctx, env), code=code)
+        return Typed(BOOL, lambda ctx, env: lf(ctx, env) != rf(ctx, env), code=code)
 
     def _ordering(self, node: ast.Compare, left: Typed, right: Typed,
                   info: EnumInfo | None) -> Typed:
@@ -464,12 +510,17 @@ class ExprCompiler:
                 kind.kind == "symbol"):
             return self.error("check.not-ordered", f"{kind} values have no order", node.span)
         lf, rf = left.fn, right.fn
+        left_code = self.code(left) if self.generating else ""
+        right_code = self.code(right) if self.generating else ""
         if info is not None:
             if info.rank is None:
                 return self.error("check.not-ordered", f"{info.name} is not an ordered enum",
                                   node.span, "compare it with == or in [...]")
             rank = info.rank
             lf, rf = _ranked(lf, rank), _ranked(rf, rank)
+            if self.generating:
+                ranks = self.const(rank)
+                left_code, right_code = f"{ranks}.get({left_code})", f"{ranks}.get({right_code})"
 
         def ordered(ctx: EvalContext, env: dict[str, Any]) -> bool:
             a = lf(ctx, env)
@@ -478,7 +529,13 @@ class ExprCompiler:
             b = rf(ctx, env)
             return b is not None and compare(a, b)
 
-        return Typed(BOOL, ordered)
+        code = None
+        if self.generating:  # the operator is one of _ORDERING's, never rule-file text
+            a, b = self.temp(), self.temp()
+            then = f"{a} {node.op} {right_code}" if info is None and _present(right) else \
+                f"(({b} := {right_code}) is not None and {a} {node.op} {b})"
+            code = f"(False if ({a} := {left_code}) is None else {then})"
+        return Typed(BOOL, ordered, code=code)
 
     def _membership(self, left: Typed, right: Typed, node: ast.Compare) -> Typed:
         container = right.type
@@ -501,9 +558,11 @@ class ExprCompiler:
         lf = left.fn
         if right.const:
             members = frozenset(right.value or ())
+            code = f"({self.code(left)} {'not in' if negate else 'in'} {self.const(members)})" \
+                if self.generating else None
             if negate:
-                return Typed(BOOL, lambda ctx, env: lf(ctx, env) not in members)
-            return Typed(BOOL, lambda ctx, env: lf(ctx, env) in members)
+                return Typed(BOOL, lambda ctx, env: lf(ctx, env) not in members, code=code)
+            return Typed(BOOL, lambda ctx, env: lf(ctx, env) in members, code=code)
         rf = right.fn
 
         def member(ctx: EvalContext, env: dict[str, Any]) -> bool:
@@ -515,17 +574,29 @@ class ExprCompiler:
         return Typed(BOOL, member)
 
     def visit_IsNull(self, node: ast.IsNull, scope: Scope) -> Typed:
-        get = self.compile(node.operand, scope).fn
+        operand = self.compile(node.operand, scope)
+        get = operand.fn
+        code = None
+        if self.generating and operand.const:  # known now (and 'literal is None' warns)
+            code = repr((operand.value is None) != node.negated)
+        elif self.generating:
+            code = f"({self.code(operand)} is {'not ' if node.negated else ''}None)"
         if node.negated:
-            return Typed(BOOL, lambda ctx, env: get(ctx, env) is not None)
-        return Typed(BOOL, lambda ctx, env: get(ctx, env) is None)
+            return Typed(BOOL, lambda ctx, env: get(ctx, env) is not None, code=code)
+        return Typed(BOOL, lambda ctx, env: get(ctx, env) is None, code=code)
 
     def visit_BoolOp(self, node: ast.BoolOp, scope: Scope) -> Typed:
-        fns = tuple(self.condition(v, scope).fn for v in node.values)
-        return Typed(BOOL, _all_of(fns) if node.op == "and" else _any_of(fns))
+        operands = [self.condition(v, scope) for v in node.values]
+        fns = tuple(o.fn for o in operands)
+        code = None
+        if self.generating:  # the operator is 'and' or 'or', never other rule-file text
+            joined = f" {node.op} ".join(self.code(o) for o in operands)
+            code = f"(True if ({joined}) else False)"
+        return Typed(BOOL, _all_of(fns) if node.op == "and" else _any_of(fns), code=code)
 
     def visit_IfExpr(self, node: ast.IfExpr, scope: Scope) -> Typed:
-        cond = self.condition(node.cond, scope).fn
+        test = self.condition(node.cond, scope)
+        cond = test.fn
         then = self.compile(node.then, scope)
         orelse = self.compile(node.orelse, scope)
         if not self._comparable(then.type, orelse.type):
@@ -533,7 +604,10 @@ class ExprCompiler:
                               f"{orelse.type}", node.span)
         kind = then.type if then.type.kind not in ("null", "any", "symbol") else orelse.type
         tf, ef = then.fn, orelse.fn
-        return Typed(kind, lambda ctx, env: tf(ctx, env) if cond(ctx, env) else ef(ctx, env))
+        code = f"({self.code(then)} if {self.code(test)} else {self.code(orelse)})" \
+            if self.generating else None
+        return Typed(kind, lambda ctx, env: tf(ctx, env) if cond(ctx, env) else ef(ctx, env),
+                     code=code)
 
     # ---- calls -----------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call, scope: Scope) -> Typed:
@@ -559,10 +633,12 @@ class ExprCompiler:
         if all(a.const for a in args):
             return constant(impl(*(a.value for a in args)), result)
         fns = tuple(a.fn for a in args)
+        code = f"{self.const(impl)}({', '.join(self.code(a) for a in args)})" \
+            if self.generating else None
         if len(fns) == 1:
             only = fns[0]
-            return Typed(result, lambda ctx, env: impl(only(ctx, env)))
-        return Typed(result, lambda ctx, env: impl(*(f(ctx, env) for f in fns)))
+            return Typed(result, lambda ctx, env: impl(only(ctx, env)), code=code)
+        return Typed(result, lambda ctx, env: impl(*(f(ctx, env) for f in fns)), code=code)
 
     # ---- aggregates ------------------------------------------------------------------------
     def visit_Aggregate(self, node: ast.Aggregate, scope: Scope) -> Typed:
@@ -591,6 +667,11 @@ class ExprCompiler:
         self.error("check.unknown-type", f"unknown type '{written.name}'", written.span,
                    did_you_mean(written.name, known))
         return ANY
+
+
+def _present(typed: Typed) -> bool:
+    """True if ``typed`` is a constant other than null."""
+    return typed.const and typed.value is not None
 
 
 def _all_of(fns: tuple[Fn, ...]) -> Fn:

@@ -31,6 +31,7 @@ class Step:
     checks: tuple[Check, ...] = ()
     type: Type | None = None  # of a let's value
     table: TableCall | None = None  # a let whose value is a decision table's result
+    code: str | None = None  # generated code of fn (engine/codegen.py)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class CompiledEmit:
     subject: Fn | None  # None: the rule's own subject
     subject_fact: str
     span: Span
+    codes: tuple[str, ...] = ()  # generated code of values, in order
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,25 @@ class CompiledRule:
     writes: frozenset[str]
     node: ast.Rule
     source_fact: str | None = None  # the fact type of a "fact" source (read without a call)
+    fast: Callable[[Any, Any], bool] | None = None  # generated: run(ctx, items) -> fired
 
 
 def compile_rule(compiler: ExprCompiler, rule: ast.Rule) -> CompiledRule | None:
     """Type-check and compile one rule; None if it has errors (they are in the compiler)."""
+    generating, compiler.generating = compiler.generating, True
+    try:
+        compiled = _compile_rule(compiler, rule)
+    finally:
+        compiler.generating = generating
+    if compiled is not None:
+        from kam_policy.engine.compile_fast import generate_rule
+
+        # set once, right after construction: the generated function names this very rule
+        object.__setattr__(compiled, "fast", generate_rule(compiler, compiled))
+    return compiled
+
+
+def _compile_rule(compiler: ExprCompiler, rule: ast.Rule) -> CompiledRule | None:
     compiler.state = CompileState()
     errors_before = len(compiler.diagnostics)
     first = rule.clauses[0]
@@ -146,7 +163,7 @@ def _step(compiler: ExprCompiler, clause: ast.Clause, scope: Scope) -> list[Step
         typed = compiler.compile(clause.value, scope)
         scope[clause.name] = typed.type
         return [Step(clause.name, typed.fn, clause, (), typed.type,
-                     _table_call(compiler, clause.value, scope))]
+                     _table_call(compiler, clause.value, scope), compiler.code(typed))]
     if isinstance(clause, ast.WhenClause):
         return [_condition(compiler, clause, clause.cond, scope)]
     compiler.error("check.rule-shape", "a rule has one 'for', at its start", clause.span,
@@ -156,11 +173,12 @@ def _step(compiler: ExprCompiler, clause: ast.Clause, scope: Scope) -> list[Step
 
 def _condition(compiler: ExprCompiler, clause: ast.WhenClause | ast.ForClause, cond: ast.Expr,
                scope: Scope) -> Step:
-    fn = compiler.condition(cond, scope).fn
+    typed = compiler.condition(cond, scope)
+    code = compiler.code(typed)
     leaves = cond.values if isinstance(cond, ast.BoolOp) and cond.op == "and" else (cond,)
     with compiler.quiet():
         checks = tuple(build_check(compiler, leaf, scope) for leaf in leaves)
-    return Step(None, fn, clause, checks)
+    return Step(None, typed.fn, clause, checks, code=code)
 
 
 def _table_call(compiler: ExprCompiler, value: ast.Expr, scope: Scope) -> TableCall | None:
@@ -209,6 +227,7 @@ def _emit(compiler: ExprCompiler, rule: ast.Rule, emit: ast.Emit, scope: Scope, 
                        f"{emit.name} has the values ({', '.join(declared)})")
     values = []
     names = []
+    codes = []
     for name, field_decl in declared.items():
         found = given.get(name)
         if found is None:
@@ -224,11 +243,12 @@ def _emit(compiler: ExprCompiler, rule: ast.Rule, emit: ast.Emit, scope: Scope, 
             compiler.error("check.type-mismatch", f"value '{name}' of {emit.name} is declared "
                            f"int, but {typed.value} is not a whole number", arg.span)
         values.append(typed.fn)
+        codes.append(compiler.code(typed))
     subject = _subject(compiler, emit, decl, scope, kind, subject_fact, var)
     if subject is None:
         return None
     return CompiledEmit(emit.name, tuple(names), tuple(values), subject[0], decl.about,
-                        emit.span)
+                        emit.span, tuple(codes))
 
 
 def _subject(compiler: ExprCompiler, emit: ast.Emit, decl: ast.ConclusionDecl, scope: Scope,

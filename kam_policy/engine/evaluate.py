@@ -15,14 +15,22 @@ def evaluate(rules: Sequence[CompiledRule], ctx: EvalContext, schema: FactSchema
     """Run every rule over its source; conclusions accumulate in ``ctx``. Returns fired ids.
 
     A rule whose source is empty (most of a policy, for a decision about one fact) is skipped
-    after one look at the source."""
+    after one look at the source. Without a tracer, a rule runs as its generated function
+    (``engine/compile_fast.py``); with one, step by step so that the tracer sees each step."""
     fired: list[str] = []
     no_env: dict[str, Any] = {}
+    traced = ctx.tracer is not None
     for rule in rules:
         try:
             fact = rule.source_fact
             items = ctx.facts(fact) if fact is not None else rule.source(ctx, no_env)
-            if items and _run_rule(rule, items, ctx, schema):
+            if not items:
+                continue
+            fast = rule.fast
+            if fast is not None and not traced:
+                if fast(ctx, items):
+                    fired.append(rule.id)
+            elif _run_rule(rule, items, ctx, schema):
                 fired.append(rule.id)
         except KamPolicyError:
             raise

@@ -72,7 +72,11 @@ class FunctionRegistry:
     def _compile_table(self, entry: Callable_, node: ast.Table) -> None:
         with self.compiler.quiet():  # compile_table reports these types' problems
             entry.params = [(f.name, self.compiler.written_type(f.type)) for f in node.inputs]
-        entry.table = compile_table(self.compiler, node)
+        generating, self.compiler.generating = self.compiler.generating, False
+        try:  # a table's cells run through its own evaluator, not generated code
+            entry.table = compile_table(self.compiler, node)
+        finally:
+            self.compiler.generating = generating
         self.compiler.tables[node.name] = entry.table
         entry.result = entry.table.result_type
         table = entry.table
@@ -80,9 +84,17 @@ class FunctionRegistry:
 
     def _compile_define(self, entry: Callable_, node: ast.Define) -> None:
         entry.params = [(p.name, self.compiler.written_type(p.type)) for p in node.params]
-        typed = self.compiler.compile(node.body, dict(entry.params))
+        compiler = self.compiler
+        generating, compiler.generating = compiler.generating, True
+        try:
+            typed = compiler.compile(node.body, dict(entry.params))
+            entry.body = typed.fn
+            if typed.code is not None:  # its parameters are in env, as for the closure
+                entry.body = compiler.namespace.function(
+                    "define", "ctx, env", [f"return {typed.code}"])
+        finally:
+            compiler.generating = generating
         entry.result = typed.type
-        entry.body = typed.fn
 
     def call(self, name: str, args: Sequence[ast.Arg], scope: Scope, span: Span) -> Typed:
         """Compile ``name(args)``: positional or named arguments, checked against the params."""
@@ -96,11 +108,17 @@ class FunctionRegistry:
         if ordered is None:
             return constant(None, ANY)
         fns = []
+        codes = []
         for (param, kind), arg in zip(entry.params, ordered, strict=True):
             typed = self.compiler.compile(arg.value, scope)
             check_assignable(self.compiler, typed, kind, arg.span, f"argument '{param}'")
             fns.append(typed.fn)
-        return Typed(entry.result, _invoke(entry, fns))
+            if self.compiler.generating:
+                codes.append(self.compiler.code(typed))
+        code = None
+        if self.compiler.generating:  # entry.run is set by the time anything runs
+            code = f"{self.compiler.const(entry)}.run(ctx, ({''.join(c + ', ' for c in codes)}))"
+        return Typed(entry.result, _invoke(entry, fns), code=code)
 
     def _bind(self, name: str, entry: Callable_, args: Sequence[ast.Arg],
               span: Span) -> list[ast.Arg] | None:
