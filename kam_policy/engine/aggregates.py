@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kam_policy.engine import exact
+from kam_policy.engine.codegen import binding, env_code
 from kam_policy.engine.declarations import RESERVED_WORDS
 from kam_policy.engine.types import ANY, BOOL, NUMBER, Type, enum_type, fact_type, list_of
 from kam_policy.grammar import ast
@@ -36,16 +37,28 @@ def compile_aggregate(compiler: ExprCompiler, node: ast.Aggregate, scope: Scope)
         indexed = _indexed(compiler, node, kind, name or "", element, where, scope)
         if indexed is not None:
             items, where = indexed
-    test = compiler.condition(where, inner).fn if where is not None else None
+    checked = compiler.condition(where, inner) if where is not None else None
+    test = checked.fn if checked is not None else None
+    generating = compiler.generating
+    # generated: helper(items, per-item lambdas of the variable; outer bindings are closed over)
+    found = f"{compiler.const(items)}(ctx, {env_code(scope)})" if generating else ""
+    per_item = f"lambda {binding(node.var)}: "
+    test_code = f"{per_item}{compiler.code(checked)}" if generating and checked else "None"
     if node.func in ("count", "exists", "none", "all"):
+        code = f"{compiler.const(_QUANTIFIERS[node.func])}({found}, {test_code})" \
+            if generating else None
         return Typed(NUMBER if node.func == "count" else BOOL,
-                     _quantifier(node.func, node.var, items, test))
+                     _quantifier(node.func, node.var, items, test), code=code)
     assert node.value is not None
     value = compiler.compile(node.value, inner)
     result_type = _fold_type(compiler, node, value.type)
-    ordered = kind in ("fact", "conclusion")
-    return Typed(result_type, _fold(node.func, node.var, items, test, value.fn, value.type,
-                                    compiler, ordered))
+    finish = _finisher(node.func, value.type, compiler, kind in ("fact", "conclusion"))
+    code = None
+    if generating:
+        collect = f"{compiler.const(_collect)}({found}, {test_code}, " \
+                  f"{per_item}{compiler.code(value)})"
+        code = f"{compiler.const(finish)}({collect})"
+    return Typed(result_type, _fold(node.var, items, test, value.fn, finish), code=code)
 
 
 def _source(compiler: ExprCompiler, source: ast.Expr,
@@ -197,28 +210,33 @@ def _fold_type(compiler: ExprCompiler, node: ast.Aggregate, value: Type) -> Type
     return value
 
 
-def _fold(func: str, var: str, items: Source, test: Fn | None, value: Fn, value_type: Type,
-          compiler: ExprCompiler, sort_list: bool) -> Fn:
-    info = compiler.enum(value_type)
-    rank = info.rank if info is not None else None
-
-    def collect(ctx: Any, env: dict[str, Any]) -> list[Any]:
+def _fold(var: str, items: Source, test: Fn | None, value: Fn,
+          finish: Callable[[list[Any]], Any]) -> Fn:
+    def fold(ctx: Any, env: dict[str, Any]) -> Any:
         local = dict(env)
         out = []
         for item in items(ctx, env):
             local[var] = item
             if test is None or test(ctx, local):
                 out.append(value(ctx, local))
-        return out
+        return finish(out)
 
+    return fold
+
+
+def _finisher(func: str, value_type: Type, compiler: ExprCompiler,
+              sort_list: bool) -> Callable[[list[Any]], Any]:
+    """The values of the items that pass -> the result of list, sum, min or max."""
+    info = compiler.enum(value_type)
+    rank = info.rank if info is not None else None
     if func == "list":
         if sort_list:
-            return lambda ctx, env: tuple(sorted(collect(ctx, env), key=_canonical))
-        return lambda ctx, env: tuple(collect(ctx, env))
+            return lambda values: tuple(sorted(values, key=_canonical))
+        return tuple
     if func == "sum":
-        def total(ctx: Any, env: dict[str, Any]) -> Any:
+        def total(values: list[Any]) -> Any:
             result: Any = 0
-            for item in collect(ctx, env):
+            for item in values:
                 if item is not None:
                     result = exact.add(result, item)
             return result
@@ -226,14 +244,55 @@ def _fold(func: str, var: str, items: Source, test: Fn | None, value: Fn, value_
         return total
     pick = min if func == "min" else max
 
-    def extreme(ctx: Any, env: dict[str, Any]) -> Any:
-        present = [v for v in collect(ctx, env) if v is not None]
+    def extreme(values: list[Any]) -> Any:
+        present = [v for v in values if v is not None]
         if rank is not None:
             present = [v for v in present if v in rank]
             return pick(present, key=rank.__getitem__) if present else None
         return pick(present) if present else None
 
     return extreme
+
+
+# ---- for generated code: the same loops over one-argument tests and values ----------------
+
+Test = Callable[[Any], Any] | None
+
+
+def _count(found: Sequence[Any], test: Test) -> int:
+    if test is None:
+        return len(found)
+    total = 0
+    for item in found:
+        if test(item):
+            total += 1
+    return total
+
+
+def _exists(found: Sequence[Any], test: Test) -> bool:
+    if test is None:
+        return bool(found)
+    return any(test(item) for item in found)
+
+
+def _none(found: Sequence[Any], test: Test) -> bool:
+    return not _exists(found, test)
+
+
+def _all(found: Sequence[Any], test: Test) -> bool:
+    if test is not None:
+        for item in found:
+            if not test(item):
+                return False
+    return True
+
+
+_QUANTIFIERS: dict[str, Callable[[Sequence[Any], Test], Any]] = {
+    "count": _count, "exists": _exists, "none": _none, "all": _all}
+
+
+def _collect(found: Sequence[Any], test: Test, value: Callable[[Any], Any]) -> list[Any]:
+    return [value(item) for item in found if test is None or test(item)]
 
 
 def _canonical(value: Any) -> tuple[Any, ...]:

@@ -2,19 +2,23 @@
 
 The checker gives most expressions a Python expression text (``Typed.code``) beside their
 closure (``Typed.fn``); a rule becomes one Python function, so evaluating it costs no closure
-call per node. The text is built from the checker's own decisions and never from rule-file
-text: every value a rule file writes (literals, parameter values, names of bindings, map keys)
-is passed in as a constant of the function's namespace or written with ``repr`` of a ``str``
-(always a plain string literal); attribute names come from the fact models and are used only if
-they are plain ASCII identifiers. Generated functions run with empty builtins, so they reach
-nothing but their constants. An expression the generator does not cover calls its closure, so
-both paths share one meaning; ``tests/test_codegen.py`` checks they agree.
+call per node. Bindings (``for c in``, ``let``, a define's parameters, an aggregate's
+variable) are Python locals; a closure called from generated code gets them as its ``env``.
+
+The text is built from the checker's own decisions and never from rule-file text: every value
+a rule file writes (literals, parameter values, names of bindings, map keys) is passed in as a
+constant of the function's namespace or written with ``repr`` of a ``str`` (always a plain
+string literal); binding names become ``v_name`` or a hex spelling; attribute names come from
+the fact models and are used only if they are plain ASCII identifiers. Generated functions run
+with empty builtins, so they reach nothing but their constants. An expression the generator
+does not cover calls its closure, so both paths share one meaning; ``tests/test_codegen.py``
+checks they agree.
 """
 
 from __future__ import annotations
 
 import keyword
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 _SMALL = 10**18
@@ -56,8 +60,17 @@ class Namespace:
 
 
 def binding(name: str) -> str:
-    """The code reading the local binding ``name`` (kept in the ``env`` dict)."""
-    return f"env[{name!r}]"
+    """The Python local holding the rule-file binding ``name``: ``v_`` and the name if it is
+    a plain ASCII identifier, else ``u_`` and its UTF-8 bytes in hex (so never a keyword, and
+    never one of the generated names ``ctx``, ``items``, ``_item``, ``fired``, ``_k1``, ``_t1``)."""
+    if name.isascii() and name.isidentifier():
+        return f"v_{name}"
+    return f"u_{name.encode('utf-8').hex()}"
+
+
+def env_code(names: Iterable[str]) -> str:
+    """Code building the ``env`` dict of the closures from the locals of ``names``."""
+    return "{" + ", ".join(f"{name!r}: {binding(name)}" for name in names) + "}"
 
 
 def plain_attribute(name: str) -> bool:
@@ -65,4 +78,4 @@ def plain_attribute(name: str) -> bool:
     return name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
 
 
-__all__ = ["Namespace", "binding", "plain_attribute"]
+__all__ = ["Namespace", "binding", "env_code", "plain_attribute"]

@@ -11,12 +11,12 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kam_policy.engine import business, exact
 from kam_policy.engine.builtins import BUILTINS
-from kam_policy.engine.codegen import Namespace, binding, plain_attribute
+from kam_policy.engine.codegen import Namespace, binding, env_code, plain_attribute
 from kam_policy.engine.context import EvalContext
 from kam_policy.engine.declarations import Declarations, did_you_mean
 from kam_policy.engine.params import ParamValue
@@ -84,13 +84,13 @@ class ExprCompiler:
         self.generating = False  # give expressions code (rules and defines, not table cells)
 
     def code(self, typed: Typed) -> str:
-        """The Python expression computing ``typed``: its own code, its constant value, or a
-        call of its closure."""
+        """The Python expression computing ``typed`` (compiled while ``generating``): its own
+        code or its constant value."""
         if typed.code is not None:
             return typed.code
         if typed.const:
             return self.namespace.literal(typed.value)
-        return f"{self.namespace.const(typed.fn)}(ctx, env)"
+        raise AssertionError("compile() gives every non-constant expression its code")
 
     def temp(self) -> str:
         return self.namespace.temp()
@@ -125,6 +125,10 @@ class ExprCompiler:
         """Type and compile ``node`` with the local bindings of ``scope``."""
         method = getattr(self, f"visit_{type(node).__name__}")
         result: Typed = method(node, scope)
+        if self.generating and result.code is None and not result.const:
+            # no code of its own: generated code calls the closure with the bindings in scope
+            call = f"{self.const(result.fn)}(ctx, {env_code(scope)})"
+            result = replace(result, code=call)
         return result
 
     def condition(self, node: ast.Expr, scope: Scope) -> Typed:

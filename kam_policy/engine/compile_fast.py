@@ -2,9 +2,10 @@
 
 The function does what ``evaluate._run_rule`` does without a tracer: for each item, bind the
 rule's variable, run the let and when steps in order (stopping at the first condition that
-fails), and emit the conclusions, with ``env`` holding the bindings as the closures and the
-``because`` text expect them. Expressions are inlined as their generated code (see
-``engine/codegen.py``); the emitted conclusions are built by the same code as the closures'.
+fails), and emit the conclusions. Bindings are Python locals; when the rule fires they are
+put in an ``env`` dict, as the closures and the ``because`` text expect them. Expressions are
+inlined as their generated code (see ``engine/codegen.py``); the conclusions are built by the
+same code for both paths.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from kam_policy.engine.codegen import binding, env_code
 from kam_policy.engine.context import Conclusion
 from kam_policy.errors import Diagnostic, PolicyEvalError
 
@@ -43,15 +45,18 @@ def emitter(rule: CompiledRule, emit: CompiledEmit, subject_type: str) -> Emitte
 def generate_rule(compiler: ExprCompiler, rule: CompiledRule) -> RuleRunner:
     """``run(ctx, items) -> fired``: the rule as one Python function."""
     schema = compiler.decls.schema
-    lines = ["fired = False", "for _item in items:",
-             f"    env = {{{rule.var!r}: _item}}"]
+    lines = ["fired = False", "for _item in items:", f"    {binding(rule.var)} = _item"]
+    bound = [rule.var]
     for step in rule.steps:
-        code = step.code if step.code is not None else f"{compiler.const(step.fn)}(ctx, env)"
+        assert step.code is not None, "steps of a rule compiled while generating have code"
         if step.name is None:
-            lines.append(f"    if not {code}: continue")
+            lines.append(f"    if not {step.code}: continue")
         else:
-            lines.append(f"    env[{step.name!r}] = {code}")
+            lines.append(f"    {binding(step.name)} = {step.code}")
+            bound.append(step.name)
     lines.append("    fired = True")
+    if rule.emits:  # the bindings, for the 'because' text and for explanations
+        lines.append(f"    env = {env_code(bound)}")
     for emit in rule.emits:
         conclude = compiler.const(emitter(rule, emit, schema[emit.subject_fact].subject))
         values = ", ".join(f"{field!r}: {code}" for field, code in zip(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kam_policy.engine.codegen import binding
 from kam_policy.engine.compile_expr import CompileState, ExprCompiler, Fn, Scope, Typed, constant
 from kam_policy.engine.conversions import check_assignable
-from kam_policy.engine.memo import Run, memoised
+from kam_policy.engine.memo import Run, memoised, memoised_positional
 from kam_policy.engine.tables import CompiledTable, compile_table
 from kam_policy.engine.types import ANY, Type
 from kam_policy.grammar import ast
@@ -27,6 +28,8 @@ class Callable_:
     reads: set[str] = field(default_factory=set)
     state: str = "new"  # new -> compiling -> done
     run: Run | None = None  # run(ctx, argument values), once compiled
+    generated: Callable[..., Any] | None = None  # a define as Python: fn(ctx, *arguments)
+    fast: Callable[..., Any] | None = None  # what generated call sites call: fast(ctx, *args)
     sites: set[Span] = field(default_factory=set)  # where it is called from
 
 
@@ -66,7 +69,7 @@ class FunctionRegistry:
             entry.reads = set(self.compiler.state.reads)
             self.compiler.state = saved
             entry.state = "done"
-            entry.run = _runner(entry)
+            entry.run, entry.fast = _runner(entry), _fast_runner(entry)
         return entry
 
     def _compile_table(self, entry: Callable_, node: ast.Table) -> None:
@@ -88,12 +91,14 @@ class FunctionRegistry:
         generating, compiler.generating = compiler.generating, True
         try:
             typed = compiler.compile(node.body, dict(entry.params))
-            entry.body = typed.fn
-            if typed.code is not None:  # its parameters are in env, as for the closure
-                entry.body = compiler.namespace.function(
-                    "define", "ctx, env", [f"return {typed.code}"])
+            names = [name for name, _ in entry.params]
+            if len(set(names)) == len(names):  # else reported; nothing will run
+                params = "".join(f", {binding(name)}" for name in names)
+                entry.generated = compiler.namespace.function(
+                    "define", f"ctx{params}", [f"return {compiler.code(typed)}"])
         finally:
             compiler.generating = generating
+        entry.body = typed.fn
         entry.result = typed.type
 
     def call(self, name: str, args: Sequence[ast.Arg], scope: Scope, span: Span) -> Typed:
@@ -103,7 +108,8 @@ class FunctionRegistry:
         self.compiler.state.calls.add(name)
         if span not in entry.sites:
             entry.sites.add(span)
-            entry.run = _runner(entry)  # a second call site makes a define worth remembering
+            # a second call site makes a define worth remembering
+            entry.run, entry.fast = _runner(entry), _fast_runner(entry)
         ordered = self._bind(name, entry, args, span)
         if ordered is None:
             return constant(None, ANY)
@@ -116,8 +122,8 @@ class FunctionRegistry:
             if self.compiler.generating:
                 codes.append(self.compiler.code(typed))
         code = None
-        if self.compiler.generating:  # entry.run is set by the time anything runs
-            code = f"{self.compiler.const(entry)}.run(ctx, ({''.join(c + ', ' for c in codes)}))"
+        if self.compiler.generating:  # entry.fast is set by the time anything runs
+            code = f"{self.compiler.const(entry)}.fast(ctx{''.join(', ' + c for c in codes)})"
         return Typed(entry.result, _invoke(entry, fns), code=code)
 
     def _bind(self, name: str, entry: Callable_, args: Sequence[ast.Arg],
@@ -166,10 +172,31 @@ def _runner(entry: Callable_) -> Run | None:
             return body(ctx, dict(zip(names, args, strict=False)))  # arity checked before
     else:
         return None
-    worth_it = (table is not None and table.index is None) or len(entry.sites) > 1
-    if worth_it and not entry.reads:
+    if _worth_remembering(entry):
         return memoised(entry.node.name, run, len(entry.params))
     return run
+
+
+def _worth_remembering(entry: Callable_) -> bool:
+    table = entry.table
+    worth_it = (table is not None and table.index is None) or len(entry.sites) > 1
+    return worth_it and not entry.reads
+
+
+def _fast_runner(entry: Callable_) -> Callable[..., Any] | None:
+    """What generated code calls: ``fast(ctx, *arguments)``, remembered as ``run`` is (the
+    same memo keys, so both paths would share results; never both in one decision)."""
+    table, generated = entry.table, entry.generated
+    if table is not None:
+        def fast(ctx: Any, *args: Any) -> Any:
+            return table.evaluate(ctx, args)
+    elif generated is not None:
+        fast = generated
+    else:
+        return None
+    if _worth_remembering(entry):
+        return memoised_positional(entry.node.name, fast, len(entry.params))
+    return fast
 
 
 def _invoke(entry: Callable_, fns: list[Fn]) -> Fn:

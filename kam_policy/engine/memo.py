@@ -57,3 +57,33 @@ def memoised(token: object, run: Run, arity: int) -> Run:
         return result
 
     return remembered
+
+
+def memoised_positional(token: object, fn: Callable[..., Any],
+                        arity: int) -> Callable[..., Any]:
+    """``fn(ctx, *args)`` remembered like ``memoised`` (same keys), for generated code, which
+    only runs without a tracer."""
+    if arity == 1:
+        def remembered_one(ctx: Any, only: Any) -> Any:
+            key = (token, only if type(only) is str else id(only))
+            memo = ctx.memo
+            found = memo.get(key, _MISSING)
+            if found is not _MISSING:
+                return found[1]
+            result = fn(ctx, only)
+            memo[key] = ((only,), result)
+            return result
+
+        return remembered_one
+
+    def remembered(ctx: Any, *args: Any) -> Any:
+        key = (token, *[a if type(a) is str else id(a) for a in args])
+        memo = ctx.memo
+        found = memo.get(key, _MISSING)
+        if found is not _MISSING:
+            return found[1]
+        result = fn(ctx, *args)
+        memo[key] = (args, result)
+        return result
+
+    return remembered
