@@ -6,7 +6,7 @@ A context is created for each decision and never shared, so evaluation needs no 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -61,6 +61,10 @@ class EvalContext:
 
     def facts(self, type_name: str) -> Sequence[BaseModel]:
         return self._facts.of(type_name)
+
+    def fact_lists(self) -> Mapping[str, Sequence[BaseModel]]:
+        """The records of every fact type of the schema, by type name."""
+        return self._facts.by_type
 
     def by_id(self, type_name: str) -> dict[Any, BaseModel]:
         table = self._by_id.get(type_name)

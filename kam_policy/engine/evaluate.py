@@ -20,10 +20,11 @@ def evaluate(rules: Sequence[CompiledRule], ctx: EvalContext, schema: FactSchema
     fired: list[str] = []
     no_env: dict[str, Any] = {}
     traced = ctx.tracer is not None
+    by_type = ctx.fact_lists()
     for rule in rules:
         try:
             fact = rule.source_fact
-            items = ctx.facts(fact) if fact is not None else rule.source(ctx, no_env)
+            items = by_type[fact] if fact is not None else rule.source(ctx, no_env)
             if not items:
                 continue
             fast = rule.fast
