@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -134,12 +136,15 @@ class Decision:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
 
-_DIGITS = re.compile(r"(\d+)")
+_SPLIT_DIGITS = re.compile(r"(\d+)").split
 
 
 def _natural(text: str) -> tuple[Any, ...]:
     """Sort key putting S2 before S10: the runs of digits (every second part) as numbers."""
-    parts: list[Any] = _DIGITS.split(text)
+    parts: list[Any] = _SPLIT_DIGITS(text)
+    if len(parts) == 3:  # one run of digits, as in most ids (S10, A000123)
+        head, digits, tail = parts
+        return (head, int(digits), tail)
     parts[1::2] = map(int, parts[1::2])
     return tuple(parts)
 
@@ -167,3 +172,132 @@ class _ValuesKey:
         return self.text() < other.text()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+# ---- fast paths for ``Policy.decide`` -----------------------------------------------------------
+# A frozen dataclass's ``__init__`` sets each field with ``object.__setattr__``; these build the
+# very same objects (the same ``__dict__``, so equality, repr, hashing and pickling are unchanged)
+# by filling the instance dictionary directly. A field added to these classes must be added here
+# too (tests/test_decision_assembly.py compares ``vars`` of both).
+
+_new = object.__new__
+
+
+def build_subject(subject_type: str, subject_id: str) -> Subject:
+    """``Subject(subject_type, subject_id)``, built faster."""
+    subject = _new(Subject)
+    state = subject.__dict__
+    state["type"] = subject_type
+    state["id"] = subject_id
+    return subject
+
+
+def build_conclusion(name: str, subject: Subject, values: Mapping[str, Any], rule_id: str,
+                     file: str, line: int, reason: str | Later | None,
+                     raw_values: Mapping[str, Any]) -> Conclusion:
+    """``Conclusion(name, subject, values, rule_id, file, line, reason, raw_values)``, faster."""
+    conclusion = _new(Conclusion)
+    state = conclusion.__dict__
+    state["name"] = name
+    state["subject"] = subject
+    state["values"] = values
+    state["rule_id"] = rule_id
+    state["file"] = file
+    state["line"] = line
+    state["_reason"] = reason  # where the ``reason`` descriptor keeps it
+    state["raw_values"] = raw_values
+    return conclusion
+
+
+def build_decision(decision_id: str, at: str, policy: PolicyInfo,
+                   conclusions: tuple[Conclusion, ...], fired: tuple[str, ...],
+                   skipped: tuple[str, ...]) -> Decision:
+    """``Decision(decision_id, at, policy, conclusions, fired, skipped)``, built faster."""
+    decision = _new(Decision)
+    state = decision.__dict__
+    state["decision_id"] = decision_id
+    state["at"] = at
+    state["policy"] = policy
+    state["conclusions"] = conclusions
+    state["fired"] = fired
+    state["skipped"] = skipped
+    return decision
+
+
+def sorted_conclusions(conclusions: list[Conclusion]) -> tuple[Conclusion, ...]:
+    """``conclusions`` in the order of ``Conclusion.sort_key``, more cheaply: each subject id's
+    natural key is worked out once, and values and rule ids are looked at only among
+    conclusions that tie on subject and name (elsewhere they cannot change the order)."""
+    if len(conclusions) < 2:
+        return tuple(conclusions)
+    naturals: dict[str, tuple[Any, ...]] = {}
+    keys: list[tuple[Any, ...]] = []
+    for conclusion in conclusions:
+        subject = conclusion.subject
+        natural = naturals.get(subject.id)
+        if natural is None:
+            natural = naturals[subject.id] = _natural(subject.id)
+        keys.append((subject.type, natural, conclusion.name))
+    if len(keys) == 2:  # the usual case when there are two or more
+        first, second = keys
+        if first < second:
+            return (conclusions[0], conclusions[1])
+        if second < first:
+            return (conclusions[1], conclusions[0])
+        return tuple(sorted(conclusions, key=_tie_key))
+    ordered: list[Conclusion] = []
+    for _, tied in itertools.groupby(sorted(range(len(keys)), key=keys.__getitem__),
+                                     keys.__getitem__):
+        group = [conclusions[i] for i in tied]  # sorted is stable: in emission order
+        if len(group) > 1:
+            group.sort(key=_tie_key)
+        ordered += group
+    return tuple(ordered)
+
+
+def _tie_key(conclusion: Conclusion) -> tuple[_ValuesKey, str]:
+    """The rest of ``Conclusion.sort_key``, for conclusions with one subject and name."""
+    return (_ValuesKey(conclusion.values), conclusion.rule_id)
+
+
+# ---- decision ids -------------------------------------------------------------------------------
+
+_VARIANT_BITS = 1 << 63  # the low 64 bits of an RFC 4122 UUID start with the bits 10
+_BELOW_VARIANT = (1 << 62) - 1
+
+
+def _draw_ids() -> tuple[str, int, Iterator[int]]:
+    """A fresh random base: the first three groups of the id (version 4) as text, the random
+    low 64 bits (variant bits set) and a counter to mix into the 62 bits below the variant."""
+    base = int.from_bytes(os.urandom(16), "big")
+    high = ((base >> 64) & ~0xF000) | 0x4000  # version nibble: 4
+    low = (base & _BELOW_VARIANT) | _VARIANT_BITS
+    text = f"{high:016x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:]}-", low, itertools.count()
+
+
+_ids = _draw_ids()
+
+
+def _redraw_ids() -> None:
+    global _ids
+    _ids = _draw_ids()
+
+
+if hasattr(os, "register_at_fork"):  # a forked child draws its own base, never its parent's ids
+    os.register_at_fork(after_in_child=_redraw_ids)
+
+
+def new_decision_id() -> str:
+    """A new decision id: an RFC 4122 version-4 UUID string, unique but NOT secret.
+
+    The 122 free bits are a random base drawn once per process (again in a forked child) with
+    a counter XORed into the lowest 62, so ids never repeat within a process (the counter would
+    need 2**62 decisions to wrap) and differ between processes but for a chance of about
+    2**-122 per pair. Anyone who sees one id can predict the process's next ones: do not use
+    them as tokens. ``next`` on ``itertools.count`` is atomic under the GIL, so threads can
+    share the counter without a lock.
+    """
+    prefix, low, counter = _ids
+    text = f"{low ^ next(counter):016x}"
+    return f"{prefix}{text[:4]}-{text[4:]}"

@@ -5,16 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from kam_policy.engine.compile_expr import ExprCompiler
 from kam_policy.engine.compile_rules import CompiledRule, compile_rule
 from kam_policy.engine.context import EvalContext
-from kam_policy.engine.decision import Conclusion, Decision, Later, PolicyInfo, Subject
+from kam_policy.engine.decision import (
+    Conclusion,
+    Decision,
+    Later,
+    PolicyInfo,
+    Subject,
+    build_conclusion,
+    build_decision,
+    build_subject,
+    new_decision_id,
+    sorted_conclusions,
+)
 from kam_policy.engine.declarations import Declarations, gather
 from kam_policy.engine.evaluate import evaluate
 from kam_policy.engine.functions import FunctionRegistry
@@ -32,7 +42,7 @@ from kam_policy.engine.sources import PolicySources, read_policy, sources_from_t
 from kam_policy.engine.tables import CompiledTable
 from kam_policy.engine.timeline import Probe, Timed, moving
 from kam_policy.engine.trace import Tracer
-from kam_policy.engine.values import to_json_value
+from kam_policy.engine.values import Converter, json_converter
 from kam_policy.errors import (
     Diagnostic,
     FactError,
@@ -72,6 +82,10 @@ class Policy:
     declarations: Declarations
     sources: Mapping[str, str]
     warnings: tuple[Diagnostic, ...]
+    _tables: _Tables = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_tables", _Tables.build(self.schema, self.declarations))
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, str], dict[str, Any], FactSchema]]:
         """Pickle as the exact sources and parameter values; unpickling recompiles them
@@ -113,7 +127,8 @@ class Policy:
             skip_invalid: drop invalid records (reported in ``Decision.skipped``) instead of
                 raising ``FactError``.
             tracer: receives trace events; None costs nothing.
-            decision_id: the id to give the decision (a random UUID by default).
+            decision_id: the id to give the decision (by default a new version-4 UUID string:
+                unique, not secret; see ``decision.new_decision_id``).
             log: a decision log (``kam_policy.audit.DecisionLog``) to append the decision to.
 
         Returns:
@@ -144,37 +159,74 @@ class Policy:
 
     def _decide(self, fact_set: FactSet, now_value: Any, now: dt.datetime,
                 tracer: Tracer | None, decision_id: str | None) -> Decision:
-        id_fields = {t.name: t.id_field for t in self.schema.types}
-        ctx = EvalContext(fact_set, now_value, id_fields, tracer)
+        tables = self._tables
+        ctx = EvalContext(fact_set, now_value, tables.id_fields, tracer)
         fired = evaluate(self.rules, ctx, self.schema)
-        conclusions = sorted((self.public_conclusion(c) for found in ctx.conclusions.values()
-                              for c in found), key=Conclusion.sort_key)
-        return Decision(decision_id or str(uuid.uuid4()), now.isoformat(), self.info,
-                        tuple(conclusions), tuple(fired),
-                        tuple(str(issue) for issue in fact_set.skipped))
+        # Only a ``Timed`` now (``outlook``) makes values that move with now: a plain one
+        # cannot, so ``decide`` skips looking for them.
+        timed = type(now_value) is Timed
+        subjects: dict[tuple[int, str], Subject] = {}
+        conclusions = [self._public(c, timed, subjects)
+                       for found in ctx.conclusions.values() for c in found]
+        skipped = fact_set.skipped
+        return build_decision(decision_id or new_decision_id(), now.isoformat(), self.info,
+                              sorted_conclusions(conclusions), tuple(fired),
+                              tuple(str(issue) for issue in skipped) if skipped else ())
 
     def public_conclusion(self, found: Any) -> Conclusion:
         """The public form of a conclusion as rules saw it (values in their JSON forms)."""
+        return self._public(found, True, None)
+
+    def _public(self, found: Any, check_moving: bool,
+                subjects: dict[tuple[int, str], Subject] | None) -> Conclusion:
+        """``public_conclusion``; ``check_moving`` False when no value can move with now,
+        ``subjects`` (when given) the subjects built so far in this decision, by fact."""
         rule, emit = found.rule
-        decl = self.declarations.conclusions[found.name]
-        for name, value in found.values.items():
-            if moving(value):
-                raise PolicyEvalError(Diagnostic(
-                    "eval.moving-value", f"rule {rule.id}: {found.name}: the value of '{name}' "
-                    "changes with now, so it has no single due time", emit.span,
-                    "emit values fixed by the facts (e.g. the limit, not the time elapsed); "
-                    "show the elapsed time in the 'because' text instead"))
-        written = {f.name: f.type for f in decl.fields}
+        convert = self._tables.converters[found.name]
+        raw = found.values
+        if check_moving:
+            for name, value in raw.items():
+                if moving(value):
+                    raise PolicyEvalError(Diagnostic(
+                        "eval.moving-value", f"rule {rule.id}: {found.name}: the value of "
+                        f"'{name}' changes with now, so it has no single due time", emit.span,
+                        "emit values fixed by the facts (e.g. the limit, not the time elapsed); "
+                        "show the elapsed time in the 'because' text instead"))
         try:
-            values = {k: to_json_value(v, written[k]) for k, v in found.values.items()}
+            values = {k: convert[k](v) for k, v in raw.items()}
         except ValueError as error:
             raise PolicyEvalError(Diagnostic(
                 "eval.bad-value", f"rule {rule.id}: {found.name}: {error}", emit.span,
                 "round the value, or declare the value as decimal(2)")) from None
-        fact_type = self.schema[emit.subject_fact]
-        subject = Subject(found.subject_type, fact_type.identity(found.subject))
-        return Conclusion(found.name, subject, values, rule.id, rule.span.source,
-                          rule.span.line, Later(found), found.values)
+        # the records stay alive all through the decision, so their ids() stay theirs
+        key = (id(found.subject), emit.subject_fact)
+        subject = None if subjects is None else subjects.get(key)
+        if subject is None:
+            subject = build_subject(found.subject_type,
+                                    self.schema[emit.subject_fact].identity(found.subject))
+            if subjects is not None:
+                subjects[key] = subject
+        span = rule.span
+        return build_conclusion(found.name, subject, values, rule.id, span.source, span.line,
+                                Later(found), raw)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """What building a decision needs of a policy, worked out once when it is compiled."""
+
+    id_fields: dict[str, str | None]
+    """Each fact type's id field, by name (read, never changed, by every ``EvalContext``)."""
+    converters: dict[str, dict[str, Converter]]
+    """By conclusion and value name: the value's JSON form, by its declared type."""
+
+    @classmethod
+    def build(cls, schema: FactSchema, declarations: Declarations) -> _Tables:
+        return cls({t.name: t.id_field for t in schema.types},
+                   {name: {f.name: json_converter(f.type) for f in decl.fields}
+                    for name, decl in declarations.conclusions.items()})
+
+
 
 
 @dataclass(frozen=True)
