@@ -25,7 +25,9 @@ from kam_policy.session.session import Emission, SessionState, SessionStore
 
 FORMAT = 1
 
+# One transaction: a process killed while creating the database leaves all tables or none.
 _SCHEMA = """
+BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS facts (type TEXT NOT NULL, id TEXT NOT NULL, record TEXT NOT NULL,
                                   PRIMARY KEY (type, id));
@@ -34,6 +36,7 @@ CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, event_id TEXT UNIQUE
                                    body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS emissions (seq INTEGER PRIMARY KEY, at TEXT NOT NULL,
                                       kind TEXT NOT NULL, body TEXT NOT NULL);
+COMMIT;
 """
 
 
