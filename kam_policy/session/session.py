@@ -252,7 +252,8 @@ class Session:
             return emissions
         while state.next_change is not None and state.next_change <= until:
             self._settle(state, state.next_change, "time", None, emissions)
-        state.clock = max(state.clock, until)
+        if until >= state.clock:  # the caller's instant as given, even when equal to the last
+            state.clock = until   # settled one, so every backend shows the clock alike
         return emissions
 
     def _apply(self, state: SessionState, event: Event, where: str,
