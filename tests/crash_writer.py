@@ -1,17 +1,13 @@
 """A decision-log writer for tests/test_crash_safety.py, to be killed with SIGKILL.
 
-Importing kam_policy and compiling the bundled policy takes about a second, too long to pay on
-each of hundreds of kills, so this script does it once and then serves as a fork server. It
-reads one command per line on stdin::
+It loads the bundled policy once and serves as a fork server (``tests/fork_server.py``). For
+each command line on stdin::
 
     LOG-PATH EXTRA-STAFF MODE
 
-and forks a writer for each, reporting ``forked PID``. The writer opens ``DecisionLog``
-(which cuts off a torn tail a previous kill left), reports ``ready TORN`` (the length of the
-torn tail it cut off, -1 for none), then decides and records until killed, reporting
-``ack SEQ`` after each ``record`` call has returned. When the writer is gone the server reaps
-it and reports ``done PID STATUS``. Every report is one ``os.write`` of one short line to a
-pipe, so it arrives whole or not at all, and a writer's lines come before its ``done``.
+it forks a writer, which opens ``DecisionLog`` (cutting off a torn tail a previous kill left),
+reports ``ready TORN`` (the length of the torn tail it cut off, -1 for none), then decides and
+records until killed, reporting ``ack SEQ`` after each ``record`` call has returned.
 
 MODE is how the writer's appends reach the file:
 
@@ -27,12 +23,11 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-import os
 import random
-import sys
 import time
-import traceback
 from typing import Any
+
+from fork_server import say, serve
 
 import kam_policy
 import kam_policy.audit.store as store_module
@@ -66,10 +61,6 @@ def tiny_facts(extra_staff: int = 0) -> dict[str, list[dict[str, Any]]]:
         "trainings": [{"id": "T1", "staff_id": "S1", "course": "Key accounts",
                        "kind": "external", "completed_on": "2026-10-15", "exam_score": 95}],
     }
-
-
-def say(line: str) -> None:
-    os.write(1, (line + "\n").encode("utf-8"))
 
 
 class _SlowFile:
@@ -131,22 +122,13 @@ def write_until_killed(policy: kam_policy.Policy, path: str, extra_staff: int,
 
 def main() -> None:
     policy = kam_policy.load()
-    say("server ready")
-    for command in sys.stdin:
-        path, extra, mode = command.split()
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                random.seed()
-                write_until_killed(policy, path, int(extra), mode)
-            except BaseException:
-                say("error " + traceback.format_exc().replace("\n", " | "))
-                code = 3
-            os._exit(code)
-        say(f"forked {pid}")
-        _, status = os.waitpid(pid, 0)
-        say(f"done {pid} {status}")
+
+    def job(words: list[str]) -> None:
+        path, extra, mode = words
+        random.seed()  # a fork has the server's random state: each writer tears elsewhere
+        write_until_killed(policy, path, int(extra), mode)
+
+    serve(job, error_status=3)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import appraisal_sets, checked_policies, complaint_sets, fact_sets
+from policy_strategies import checked_policies
+from strategies import appraisal_sets, complaint_sets, fact_sets
 
 import kam_policy
 from kam_policy.errors import PolicyError, PolicyEvalError

@@ -22,17 +22,14 @@ import contextlib
 import io
 import itertools
 import os
-import queue
 import random
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import fork_server
 import pytest
 
 from kam_policy.audit import DecisionLog, read_records, verify
@@ -46,54 +43,14 @@ TIMEOUT = 60.0  # seconds to wait for any one report of the writer
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
 
 
-class Server:
-    """The fork server of tests/crash_writer.py, with its reports read by a thread."""
+class Server(fork_server.Server):
+    """The fork server of tests/crash_writer.py."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(WRITER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            cwd=Path(__file__).parent.parent)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.writer = 0  # the pid of a forked writer not yet reaped
-        threading.Thread(target=self._read, daemon=True).start()
-        assert self.next() == "server ready"
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.decode("utf-8").rstrip("\n"))
-        self.lines.put("eof")
-
-    def next(self) -> str:
-        try:
-            line = self.lines.get(timeout=TIMEOUT)
-        except queue.Empty:
-            raise AssertionError(f"the writer said nothing for {TIMEOUT} s") from None
-        assert not line.startswith("error"), line
-        assert line != "eof", "the writer server died"
-        if line.startswith("forked "):
-            self.writer = int(line.split()[1])
-        elif line.startswith("done "):
-            self.writer = 0  # reaped: its pid may be reused, never kill it again
-        return line
+        super().__init__(WRITER, "writer", TIMEOUT)
 
     def start(self, path: Path, mode: str = "plain", extra_staff: int = 0) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(f"{path} {extra_staff} {mode}\n".encode())
-        self.process.stdin.flush()
-
-    def close(self) -> None:
-        """Stop the server, and a writer a failed test left running."""
-        if self.writer:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.writer, signal.SIGKILL)
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self.command(path, extra_staff, mode)
 
 
 @pytest.fixture(scope="module")

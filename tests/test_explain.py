@@ -12,7 +12,7 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -286,6 +286,23 @@ def test_derived_conclusions_are_followed_to_the_conclusions_they_came_from(
         assert grade.tables and grade.tables[0].value == grade.conclusion.values["grade"]
     promotions = [p for p in everything.proofs if p.conclusion.name == "promotion_candidate"]
     assert promotions and all(p.premises[0].conclusion.name == "grade" for p in promotions)
+
+
+def test_facts_in_bindings_are_named_by_fact_type_and_identity(
+        load: Callable[..., Policy], policy: Policy, facts: FactSet) -> None:
+    # A SalesResult has no id field: only the schema's unique key (staff_id, period) names it.
+    [sale] = [r for r in FACTS["sales_results"]
+              if (r["staff_id"], r["period"]) == ("S005", "2026-05")]
+    custom = load("conclusion sold() about Staff\n"
+                  'rule r { for s in Staff where s.id == "S005" '
+                  'let results = list(x for x in SalesResult where x.staff_id == s.id '
+                  'and x.period == "2026-05") when len(results) == 1 '
+                  'emit sold() because "{results}" }\n', policy.schema)
+    [proof] = explain(custom, facts, AT).proofs
+    want = f"[SalesResult {sale['staff_id']}/{sale['period']}]"
+    assert proof.bindings == {"results": want}
+    assert proof.reason == want  # as the reason text shows the same value
+    assert proof.to_dict()["bindings"] == {"results": want}
 
 
 ARTEFACTS = re.compile(r"Decimal\(|datetime\.|object at 0x|\bNone\b|<[a-z_.]+|Level\.|Role\.")

@@ -3,9 +3,9 @@
 Every bundled file and every generated policy must format to text that parses to the same AST
 (spans aside) with the same comments, and formatting that text again must change nothing (also
 in narrower widths, where nearly everything breaks). The generated policies come from
-``strategies.policies``, which follows ``policy.lark``: every item kind, every expression level
-with the parentheses a level change needs (plus some that are not needed), and random layout:
-spaces, line breaks, blank lines and comments between any two tokens.
+``policy_strategies.policies``, which follows ``policy.lark``: every item kind, every expression
+level with the parentheses a level change needs (plus some that are not needed), and random
+layout: spaces, line breaks, blank lines and comments between any two tokens.
 ``KAM_FMT_EXAMPLES`` sets the number of examples, ``KAM_FMT_RANDOM=1`` draws new ones each run.
 """
 
@@ -20,7 +20,7 @@ from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import policies
+from policy_strategies import policies
 
 from kam_policy import PolicySyntaxError, parse
 from kam_policy.cli import COMMANDS, main
@@ -406,7 +406,7 @@ def test_missing_path_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert "no such file or folder" in err
 
 
-# ---- generated policies (tests/strategies.py) ---------------------------------------------
+# ---- generated policies (tests/policy_strategies.py) --------------------------------------
 
 
 @PROPERTY

@@ -2,8 +2,8 @@
 a span inside the file — never another exception, never a hang.
 
 The inputs: arbitrary text and bytes; the bundled policy with tokens deleted, duplicated,
-swapped or inserted; rule files that follow the grammar (``strategies.policies``); and
-policies that check (``strategies.checked_policies``), which must load and then decide on
+swapped or inserted; rule files that follow the grammar (``policy_strategies.policies``); and
+policies that check (``policy_strategies.checked_policies``), which must load and then decide on
 valid facts (``strategies.fact_sets``) or fail with ``PolicyEvalError`` — and which, mutated,
 must give diagnostics that point at a file, line and column.
 
@@ -22,14 +22,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import (
-    Tokens,
-    checked_policies,
-    checked_policy_tokens,
-    fact_sets,
-    lay_out,
-    policies,
-)
+from policy_strategies import Tokens, checked_policies, checked_policy_tokens, lay_out, policies
+from strategies import fact_sets
 
 import kam_policy
 from kam_policy.engine.sources import bundled_policy_path

@@ -12,18 +12,15 @@ import contextlib
 import datetime as dt
 import json
 import os
-import queue
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import fork_server
 import pytest
 from test_session import START, base_events, complaint, update
 
@@ -68,39 +65,18 @@ def write_events(path: Path, complaints: int) -> int:
     return len(timed)
 
 
-class Server:
+class Server(fork_server.Server):
+    """The fork server of tests/session_worker.py."""
+
     def __init__(self) -> None:
-        env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
-        self.process = subprocess.Popen([sys.executable, str(WORKER)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, env=env)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        assert self.next() == "server ready"
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.decode("utf-8").rstrip("\n"))
-        self.lines.put("eof")
-
-    def next(self) -> str:
-        line = self.lines.get(timeout=TIMEOUT)
-        assert not line.startswith("error"), line
-        assert line != "eof", "the session server died"
-        return line
+        super().__init__(WORKER, "session", TIMEOUT)
 
     def start(self, state: Path, events: Path, batch: int) -> int:
-        assert self.process.stdin is not None
-        self.process.stdin.write(f"{state} {events} {batch}\n".encode())
-        self.process.stdin.flush()
+        """Start a runner; its pid."""
+        self.command(state, events, batch)
         word, pid = self.next().split()
         assert word == "forked"
         return int(pid)
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=TIMEOUT)
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +87,12 @@ def server() -> Iterator[Server]:
 
 
 def stored(state: Path) -> tuple[list[dict[str, Any]], int, int]:
-    """The emissions, the number of events and the ``line`` mark in a state database."""
+    """The emissions, the number of events and the ``line`` mark in a state database (none if
+    the writer was killed before its tables were created: they come all at once or not at all)."""
     with contextlib.closing(sqlite3.connect(state)) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+        if "meta" not in tables:
+            return [], 0, 0
         emissions = [json.loads(b) for (b,) in db.execute(
             "SELECT body FROM emissions ORDER BY seq")]
         events = db.execute("SELECT count(*) FROM events").fetchone()[0]

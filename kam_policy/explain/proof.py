@@ -99,6 +99,7 @@ class _Builder:
         self.policy = policy
         self.tracer = tracer
         self.sources = dict(policy.sources)
+        self.schema = policy.schema
 
     def proof(self, found: Internal) -> ProofNode:
         event = self.tracer.event_of(found)
@@ -128,9 +129,9 @@ class _Builder:
             row = rows[0]
             conditions = tuple(evaluate_check(ctx, check, env, self.sources)
                                for check in row.checks if check is not None)
-            hits.append(TableHit(step.name, human(event.env.get(step.name), step.type),
-                                 table.name, row.number, row.span.source, row.span.line,
-                                 conditions))
+            value = human(event.env.get(step.name), step.type, self.schema)
+            hits.append(TableHit(step.name, value, table.name, row.number, row.span.source,
+                                 row.span.line, conditions))
         return hits
 
     def _premises(self, event: TraceEvent) -> list[Internal]:
@@ -140,7 +141,7 @@ class _Builder:
 
     def _bindings(self, event: TraceEvent) -> dict[str, str]:
         types = {step.name: step.type for step in event.rule.steps if step.name is not None}
-        return {name: human(value, types[name]) for name, value in event.env.items()
+        return {name: human(value, types[name], self.schema) for name, value in event.env.items()
                 if name in types and _simple(value)}
 
 

@@ -29,7 +29,16 @@ from pydantic_core import ErrorDetails
 from kam_policy.errors import FactError, FactIssue
 from kam_policy.facts.schema import FactSchema, FactType
 
-__all__ = ["FactSet", "load_facts_file", "parse_facts_json", "validate_facts"]
+__all__ = [
+    "FactSet",
+    "JsonProblem",
+    "load_facts_file",
+    "parse_facts_json",
+    "parse_json_int",
+    "reject_json_constant",
+    "unique_json_keys",
+    "validate_facts",
+]
 
 
 # --- the result ----------------------------------------------------------------------------------
@@ -501,8 +510,8 @@ def _issue_order(schema: FactSchema) -> Callable[[FactIssue], tuple[int, int]]:
 # --- JSON text and files -------------------------------------------------------------------------
 
 
-class _JsonProblem(Exception):
-    """A problem the JSON hooks find (duplicate key, NaN)."""
+class JsonProblem(Exception):
+    """A problem the JSON hooks find (duplicate key, NaN); its text is the message."""
 
 
 def parse_facts_json(
@@ -571,14 +580,14 @@ def _parse_json(text: str, source: str) -> Any:
         return json.loads(
             text,
             parse_float=Decimal,
-            parse_int=_parse_int,
-            parse_constant=_reject_constant,
-            object_pairs_hook=_unique_keys,
+            parse_int=parse_json_int,
+            parse_constant=reject_json_constant,
+            object_pairs_hook=unique_json_keys,
         )
     except json.JSONDecodeError as err:
         message = f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}"
         raise _load_error(source, message) from None
-    except _JsonProblem as err:
+    except JsonProblem as err:
         raise _load_error(source, str(err)) from None
     except RecursionError:
         raise _load_error(source, "JSON is nested too deeply") from None
@@ -586,8 +595,9 @@ def _parse_json(text: str, source: str) -> Any:
         raise _load_error(source, f"invalid JSON: {err}") from None
 
 
-def _parse_int(digits: str) -> int | Decimal:
-    """An int, or an exact Decimal past Python's int-string digit limit.
+def parse_json_int(digits: str) -> int | Decimal:
+    """The ``parse_int`` JSON hook: an int, or an exact Decimal past Python's int-string
+    digit limit.
 
     The range check of the field then reports the number with its record and field,
     instead of ``json`` failing with no position.
@@ -598,15 +608,19 @@ def _parse_int(digits: str) -> int | Decimal:
         return Decimal(digits)
 
 
-def _reject_constant(name: str) -> Any:
-    raise _JsonProblem(f"{name} is not a number facts may use")
+def reject_json_constant(name: str) -> Any:
+    """The ``parse_constant`` JSON hook: ``NaN``, ``Infinity`` and ``-Infinity`` raise
+    ``JsonProblem``."""
+    raise JsonProblem(f"{name} is not a number facts may use")
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The ``object_pairs_hook`` JSON hook: the object as a dict; a repeated key raises
+    ``JsonProblem``."""
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _JsonProblem(f"duplicate key {_show(key)} in a JSON object")
+            raise JsonProblem(f"duplicate key {_show(key)} in a JSON object")
         result[key] = value
     return result
 

@@ -14,7 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from kam_policy.errors import FactIssue
-from kam_policy.facts.load import _JsonProblem, _parse_int, _reject_constant, _unique_keys
+from kam_policy.facts.load import (
+    JsonProblem,
+    parse_json_int,
+    reject_json_constant,
+    unique_json_keys,
+)
 
 __all__ = ["BATCH_BYTES", "BATCH_LINES", "LineIssue", "LineReader", "parse_line"]
 
@@ -92,8 +97,8 @@ def _without_bom(raw: bytes | str) -> bytes | str:
     return raw.removeprefix(_BOM)
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=_parse_int,
-                            parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=parse_json_int,
+                            parse_constant=reject_json_constant, object_pairs_hook=unique_json_keys)
 
 
 def parse_line(number: int, raw: bytes | str) -> Any:
@@ -109,7 +114,7 @@ def parse_line(number: int, raw: bytes | str) -> Any:
         return _DECODER.decode(raw.rstrip("\r\n"))
     except json.JSONDecodeError as err:
         return LineIssue(number, f"malformed JSON at column {err.colno}: {err.msg}")
-    except _JsonProblem as err:
+    except JsonProblem as err:
         return LineIssue(number, str(err))
     except RecursionError:
         return LineIssue(number, "JSON is nested too deeply")
