@@ -40,8 +40,9 @@ def _expect(*kinds: str, result: Type | None = None) -> Signature:
 
 def _null_safe(func: Callable[..., Any]) -> Callable[..., Any]:
     def call(*args: Any) -> Any:
-        if any(a is None for a in args):
-            return None
+        for arg in args:  # a plain loop: cheaper than any() over a generator
+            if arg is None:
+                return None
         return func(*args)
 
     return call
@@ -75,15 +76,12 @@ def previous_period(period: str) -> str:
 
 def weighted_average(values: Mapping[str, Any], weights: Mapping[str, Any]) -> Any:
     """sum(weight[k] * value[k]) / sum(weight[k]) over the keys present in ``values``."""
-    total: Any = 0
-    weight_sum: Any = 0
+    pairs = []
     for key, value in values.items():
         weight = weights.get(key)
-        if value is None or weight is None:
-            continue
-        total = exact.add(total, exact.mul(weight, value))
-        weight_sum = exact.add(weight_sum, weight)
-    return exact.div(total, weight_sum)
+        if value is not None and weight is not None:
+            pairs.append((weight, value))
+    return exact.weighted_mean(pairs)
 
 
 def _text(value: Any) -> str:
