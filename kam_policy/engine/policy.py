@@ -28,6 +28,7 @@ from kam_policy.engine.decision import (
 from kam_policy.engine.declarations import Declarations, gather
 from kam_policy.engine.evaluate import evaluate
 from kam_policy.engine.functions import FunctionRegistry
+from kam_policy.engine.gc_pause import gc_paused
 from kam_policy.engine.order import order_rules
 from kam_policy.engine.params import (
     ParamValue,
@@ -274,6 +275,7 @@ def load(path: str | Path | None = None, *, params: str | Path | Mapping[str, An
     return compile_policy(sources, schema or bundled_schema(), params)
 
 
+@gc_paused()
 def compile_policy(sources: PolicySources, schema: FactSchema,
                    params: str | Path | Mapping[str, Any] | None = None) -> Policy:
     """Check and compile parsed sources (all errors at once)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from kam_policy.engine.gc_pause import gc_paused
 from kam_policy.errors import Diagnostic, PolicyError, PolicyLoadError
 from kam_policy.grammar import ast
 from kam_policy.grammar.parse import parse
@@ -55,7 +56,8 @@ def read_policy(path: str | Path | None) -> PolicySources:
         raise PolicyLoadError([Diagnostic(
             "load.include-outside", f"{entry.name} links to a file outside the policy folder",
             None, "keep the rule files themselves inside the policy folder")])
-    _read(sources, target, None, [])
+    with gc_paused():  # a large policy's AST is millions of objects that all survive
+        _read(sources, target, None, [])
     return sources
 
 
@@ -135,10 +137,11 @@ def _fail(sources: PolicySources, code: str, message: str, item: ast.Include | N
 def sources_from_texts(texts: dict[str, str]) -> PolicySources:
     """Policy sources from recorded texts (a decision log keeps the exact rule files)."""
     sources = PolicySources(Path("."))
-    for name in sorted(texts):
-        sources.texts[name] = texts[name]
-        try:
-            sources.modules.append(parse(texts[name], name))
-        except PolicyError as error:
-            sources.diagnostics.extend(error.diagnostics)
+    with gc_paused():
+        for name in sorted(texts):
+            sources.texts[name] = texts[name]
+            try:
+                sources.modules.append(parse(texts[name], name))
+            except PolicyError as error:
+                sources.diagnostics.extend(error.diagnostics)
     return sources

@@ -3,8 +3,10 @@ the result (FIRST, UNIQUE, ANY, PRIORITY, COLLECT [sum|count|min|max], RULE ORDE
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from kam_policy.engine import exact
@@ -21,15 +23,42 @@ if TYPE_CHECKING:
 HIT_POLICIES = ("first", "unique", "any", "priority", "collect", "rule order")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class CellTest:
+    """One input cell, compiled: its test and its operands (for explanations). The rows of a
+    table whose cells read alike (same column, operator and constant) share one."""
+
+    test: Fn
+    left: Fn
+    right: Fn
+    left_type: Type
+    right_type: Type
+    key: tuple[bool, Any]  # (True, c) when the cell tests ``column == c`` for a keyable c
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledRow:
-    """One row: a test per input column (None for '-') and a value per output column."""
+    """One row: a compiled cell per input column (None for '-') and a value per output column."""
 
     number: int
-    tests: tuple[Fn | None, ...]
+    cells: tuple[CellTest | None, ...]
     outputs: tuple[Fn, ...]
     span: Span
-    checks: tuple[Check | None, ...] = ()  # the tests taken apart, for explanations
+    source: ast.Row = field(repr=False, compare=False)
+    inputs: tuple[str, ...] = field(repr=False, compare=False)  # the table's input columns
+
+    @property
+    def tests(self) -> tuple[Fn | None, ...]:
+        """The test of each input column (None for '-')."""
+        return tuple(cell.test if cell is not None else None for cell in self.cells)
+
+    @property
+    def checks(self) -> tuple[Check | None, ...]:
+        """The tests taken apart, for explanations (made when asked: most loads never ask)."""
+        return tuple(
+            None if compiled is None else _check(name, cell, compiled)
+            for name, cell, compiled in zip(self.inputs, self.source.cells, self.cells,
+                                            strict=False))  # cells: the outputs follow
 
 
 @dataclass(frozen=True)
@@ -46,11 +75,12 @@ class CompiledTable:
     priority: dict[Any, int] | None
     span: Span
     index: RowIndex | None = None  # equality cells hashed (see table_index), if worth it
-    row_tests: tuple[Tests, ...] = field(init=False, repr=False)  # each row's, without '-'
 
-    def __post_init__(self) -> None:
-        tests = tuple(tuple(t for t in row.tests if t is not None) for row in self.rows)
-        object.__setattr__(self, "row_tests", tests)
+    @cached_property
+    def row_tests(self) -> tuple[Tests, ...]:
+        """Each row's tests, without '-' (made when first scanned: an index may never need
+        them)."""
+        return tuple(tuple(c.test for c in row.cells if c is not None) for row in self.rows)
 
     def matching_rows(self, ctx: Any, args: Sequence[Any]) -> list[CompiledRow]:
         """The rows that match these inputs, with the hit policy's pick first."""
@@ -177,18 +207,15 @@ def compile_table(compiler: ExprCompiler, table: ast.Table) -> CompiledTable:
                        table.span, "drop the aggregator or the extra outputs")
     names = [f.name for f in (*table.inputs, *table.outputs)]
     usable = len(set(names)) == len(names)  # repeated names are reported by the checker
-    constants: list[list[tuple[bool, Any]]] = []
+    cells = _RowCompiler(compiler, table, input_types, output_types)
     for row in table.rows if usable else ():
         if len(row.cells) != width:
             compiler.error("check.table-shape", f"row {row.number} of table '{table.name}' has "
                            f"{len(row.cells)} cells; it needs {width} ({len(table.inputs)} in, "
                            f"{len(table.outputs)} out)", row.span)
             continue
-        row_constants: list[tuple[bool, Any]] = []
-        rows.append(_compile_row(compiler, table, row, input_types, output_types,
-                                 row_constants))
-        constants.append(row_constants)
-    index = build_index(len(input_types), [r.tests for r in rows], constants)
+        rows.append(cells.row(row))
+    index = build_index(len(input_types), _PerRow(rows, _tests), _PerRow(rows, _keys))
     return CompiledTable(
         table.name, table.hit, table.aggregator, tuple(input_types),
         tuple(f.name for f in table.outputs), tuple(rows),
@@ -196,30 +223,133 @@ def compile_table(compiler: ExprCompiler, table: ast.Table) -> CompiledTable:
         table.span, index)
 
 
-def _compile_row(compiler: ExprCompiler, table: ast.Table, row: ast.Row,
-                 input_types: dict[str, Type], output_types: list[Type],
-                 constants: list[tuple[bool, Any]]) -> CompiledRow:
-    """One row's tests, checks and outputs; ``constants`` receives, per input column, whether
-    the cell is an equality with a keyable constant, and the constant."""
-    names = list(input_types)
-    tests: list[Fn | None] = []
-    checks: list[Check | None] = []
-    for name, cell in zip(names, row.cells, strict=False):
-        compare = _cell_compare(name, cell, input_types)
-        if compare is None:
-            tests.append(None)
-            checks.append(None)
-            constants.append((False, None))
-            continue
-        check, constant = _compile_cell(compiler, compare, input_types)
-        tests.append(check.test)
-        checks.append(check)
-        constants.append(constant)
-    outputs: list[Fn] = []
-    for written, kind, cell in zip(table.outputs, output_types, row.cells[len(names):],
-                                   strict=True):
-        outputs.append(_compile_output(compiler, written, kind, cell, input_types).fn)
-    return CompiledRow(row.number, tuple(tests), tuple(outputs), row.span, tuple(checks))
+class _RowCompiler:
+    """Compiles the rows of one table. A cell that reads like one compiled before in the same
+    column (a constant or a name: ``"R00017"``, ``gold``, ``>= 95``) reuses its closures, unless
+    compiling it reported something; large tables repeat their cells a lot."""
+
+    def __init__(self, compiler: ExprCompiler, table: ast.Table, input_types: dict[str, Type],
+                 output_types: list[Type]) -> None:
+        self.compiler = compiler
+        self.table = table
+        self.scope = input_types
+        self.inputs = tuple(input_types)
+        self.output_types = output_types
+        self._tests: dict[tuple[Any, ...], CellTest] = {}
+        self._outputs: dict[tuple[Any, ...], Fn] = {}
+        self._columns: dict[str, Typed] = {}  # each input column as an operand
+
+    def row(self, row: ast.Row) -> CompiledRow:
+        """One row's cells and outputs."""
+        tests: list[CellTest | None] = []
+        for name, cell in zip(self.inputs, row.cells, strict=False):
+            tested = cell.kind != "any" and cell.expr is not None
+            tests.append(self._test(name, cell, _cell_key(name, cell)) if tested else None)
+        outputs: list[Fn] = []
+        for position, cell in enumerate(row.cells[len(self.inputs):]):
+            outputs.append(self._output(position, cell))
+        return CompiledRow(row.number, tuple(tests), tuple(outputs), row.span, row, self.inputs)
+
+    def _test(self, name: str, cell: ast.Cell, key: tuple[Any, ...]) -> CellTest:
+        cached = self._tests.get(key) if key else None
+        if cached is not None:
+            return cached
+        reported = len(self.compiler.diagnostics)
+        compare = _cell_compare(name, cell, self.scope)
+        assert compare is not None
+        test = self.compiler.condition(compare, self.scope).fn
+        with self.compiler.quiet():  # checked just above; compiled again for explanations
+            left = self._columns.get(name) or self.compiler.compile(compare.left, self.scope)
+            right = self.compiler.compile(compare.right, self.scope)
+        self._columns[name] = left
+        constant = (True, right.value) if compare.op == "==" and right.const and \
+            keyable(right.value) else _NO_KEY
+        compiled = CellTest(test, left.fn, right.fn, left.type, right.type, constant)
+        if key and len(self.compiler.diagnostics) == reported:
+            self._tests[key] = compiled
+        return compiled
+
+    def _output(self, position: int, cell: ast.Cell) -> Fn:
+        key = _expr_key(cell.expr) if cell.kind == "value" else None
+        cached = self._outputs.get((position, *key)) if key else None
+        if cached is not None:
+            return cached
+        reported = len(self.compiler.diagnostics)
+        written = self.table.outputs[position]
+        typed = _compile_output(self.compiler, written, self.output_types[position], cell,
+                                self.scope)
+        fn = _Constant(typed.value) if typed.const else typed.fn
+        if key and len(self.compiler.diagnostics) == reported:
+            self._outputs[(position, *key)] = fn
+        return fn
+
+
+class _Constant:
+    """A cell's value known when compiled, as a closure ``fn(ctx, env)`` (smaller than one)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self, ctx: Any, env: dict[str, Any]) -> Any:
+        return self.value
+
+
+class _PerRow(Sequence[Any]):
+    """One thing about each row, made when read (``build_index`` reads each once)."""
+
+    def __init__(self, rows: Sequence[CompiledRow], get: Callable[[CompiledRow], Any]) -> None:
+        self._rows = rows
+        self._get = get
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, position: Any) -> Any:
+        return self._get(self._rows[position])
+
+
+def _tests(row: CompiledRow) -> tuple[Fn | None, ...]:
+    return row.tests
+
+
+def _keys(row: CompiledRow) -> list[tuple[bool, Any]]:
+    return [c.key if c is not None else _NO_KEY for c in row.cells]
+
+
+_NO_KEY: tuple[bool, Any] = (False, None)
+_PLAIN = (str, int, bool, type(None))
+
+
+def _cell_key(column: str, cell: ast.Cell) -> tuple[Any, ...]:
+    """What makes two cells of a column compile alike: ``(column, kind, op, expression)``
+    for a constant or a name, else () (the cell is compiled on its own)."""
+    written = _expr_key(cell.expr)
+    return (column, cell.kind, cell.op, *written) if written else ()
+
+
+def _expr_key(expr: ast.Expr | None) -> tuple[Any, ...] | None:
+    """A constant or a name as a key: the value with its exact type (``1`` is not ``true``)
+    and, for a decimal, its digits as written (``1.0`` is not ``1.00``); None for others."""
+    if type(expr) is ast.Literal:
+        value = expr.value
+        if type(value) in _PLAIN:
+            return (expr.kind, type(value), value)
+        if type(value) is Decimal:
+            return (expr.kind, Decimal, str(value))
+        return None
+    if type(expr) is ast.Name:
+        return ("name", expr.id)
+    return None
+
+
+def _check(name: str, cell: ast.Cell, compiled: CellTest) -> Check:
+    """A compiled cell as the ``Check`` of ``column <op> cell`` (what ``build_check`` builds)."""
+    compare = _cell_compare(name, cell, {})
+    assert compare is not None
+    return Check(compare, compare.op, compiled.left, compiled.right, compiled.left_type,
+                 compiled.right_type, compiled.test)
 
 
 def _cell_compare(name: str, cell: ast.Cell, scope: dict[str, Type]) -> ast.Compare | None:
@@ -229,21 +359,6 @@ def _cell_compare(name: str, cell: ast.Cell, scope: dict[str, Type]) -> ast.Comp
     column = ast.Name(name, cell.span)
     op = {"compare": cell.op or "==", "in": "in", "not in": "not in", "value": "=="}[cell.kind]
     return ast.Compare(op, column, cell.expr, cell.span)
-
-
-def _compile_cell(compiler: ExprCompiler, compare: ast.Compare,
-                  scope: dict[str, Type]) -> tuple[Check, tuple[bool, Any]]:
-    """A cell's test, taken apart for explanations (the same ``Check`` that ``build_check``
-    builds, with its operands compiled once), and (True, c) when it tests ``column == c`` for a
-    constant ``c`` a dict can hold (see table_index), else (False, None)."""
-    test = compiler.condition(compare, scope).fn
-    with compiler.quiet():  # checked just above
-        left = compiler.compile(compare.left, scope)
-        right = compiler.compile(compare.right, scope)
-    check = Check(compare, compare.op, left.fn, right.fn, left.type, right.type, test)
-    if compare.op == "==" and right.const and keyable(right.value):
-        return check, (True, right.value)
-    return check, (False, None)
 
 
 def _compile_output(compiler: ExprCompiler, written: ast.FieldDecl, kind: Type, cell: ast.Cell,
