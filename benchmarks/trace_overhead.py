@@ -1,12 +1,13 @@
 """What the tracing hooks cost when nobody traces (issue 3: target under 5 %).
 
-``decide`` calls a tracer only when one is passed, but the checks ``if tracer is not None``
-stay in the rule loop (``kam_policy.engine.evaluate._run_rule``) and in decision-table lookups
+``decide`` calls a tracer only when one is passed. Without one, rules run as generated
+functions that hold no tracer checks at all (``engine/compile_fast.py``; ``evaluate`` looks at
+the tracer once per decision), so the checks left are those in decision-table lookups
 (``CompiledTable.evaluate``). This benchmark times three variants of the same decision,
 interleaved, and reports medians:
 
-- ``no hooks``: the rule loop and the table lookup replaced by copies with every tracer check
-  removed (what the engine would cost with no tracing support at all);
+- ``no hooks``: the table lookup replaced by a copy with every tracer check removed (what the
+  engine would cost with no tracing support at all);
 - ``tracer=None``: the engine as shipped, not tracing;
 - ``recording``: the engine with a ``RecordingTracer`` (what ``explain`` pays), for reference.
 
@@ -42,12 +43,8 @@ from typing import Any
 import kam_policy
 from benchmarks import data
 from kam_policy import FactSet, Policy, RecordingTracer
-from kam_policy.engine import evaluate as evaluate_module
-from kam_policy.engine.compile_rules import CompiledRule
-from kam_policy.engine.context import EvalContext
-from kam_policy.engine.tables import CompiledTable, _matches
+from kam_policy.engine.tables import CompiledTable, _passes
 from kam_policy.facts.load import load_facts_file
-from kam_policy.facts.schema import FactSchema
 
 ROOT = Path(__file__).parent.parent
 COMPANY = ROOT / "examples" / "company.json"
@@ -58,48 +55,25 @@ VARIANTS = ("no hooks", "tracer=None", "recording")
 # ---- the engine without tracing support: copies of the two hooked functions, hooks removed ----
 
 
-def _run_rule_without_hooks(rule: CompiledRule, ctx: EvalContext, schema: FactSchema) -> bool:
-    """``evaluate._run_rule`` with every tracer check taken out."""
-    steps = rule.steps
-    var = rule.var
-    fired = False
-    emit_one = evaluate_module._emit
-    for item in rule.source(ctx, {}):
-        env: dict[str, Any] = {var: item}
-        for step in steps:
-            value = step.fn(ctx, env)
-            if step.name is not None:
-                env[step.name] = value
-            elif not value:
-                break
-        else:
-            fired = True
-            for emit in rule.emits:
-                emit_one(rule, emit, item, env, ctx, schema)
-    return fired
-
-
 def _table_evaluate_without_hooks(self: CompiledTable, ctx: Any, args: Sequence[Any]) -> Any:
     """``CompiledTable.evaluate`` with the tracer checks taken out."""
     env = dict(zip(self.inputs, args, strict=True))
     if self.hit == "first":
-        for row in self.rows:
-            if _matches(row, ctx, env):
-                return self._output(row, ctx, env)
+        positions, tests = self._candidates(args)
+        for position in positions:
+            if _passes(tests[position], ctx, env):
+                return self._output(self.rows[position], ctx, env)
         return None
-    matched = [row for row in self.rows if _matches(row, ctx, env)]
-    return self._combine(matched, ctx, env)
+    return self._combine(self._matched(ctx, args, env), ctx, env)
 
 
 @contextmanager
 def without_hooks() -> Iterator[None]:
-    shipped_rule, shipped_table = evaluate_module._run_rule, CompiledTable.evaluate
-    evaluate_module._run_rule = _run_rule_without_hooks  # type: ignore[assignment]
+    shipped_table = CompiledTable.evaluate
     CompiledTable.evaluate = _table_evaluate_without_hooks  # type: ignore[method-assign]
     try:
         yield
     finally:
-        evaluate_module._run_rule = shipped_rule  # type: ignore[assignment]
         CompiledTable.evaluate = shipped_table  # type: ignore[method-assign]
 
 
