@@ -74,6 +74,7 @@ class CompiledRule:
     node: ast.Rule
     source_fact: str | None = None  # the fact type of a "fact" source (read without a call)
     fast: Callable[[Any, Any], bool] | None = None  # generated: run(ctx, items) -> fired
+    source_conclusion: str | None = None  # the conclusion a "conclusion" source goes through
 
 
 def compile_rule(compiler: ExprCompiler, rule: ast.Rule) -> CompiledRule | None:
@@ -120,7 +121,9 @@ def _compile_rule(compiler: ExprCompiler, rule: ast.Rule) -> CompiledRule | None
     return CompiledRule(
         rule.id, rule.title, rule.section, rule.span, first.var, kind, items, tuple(steps),
         tuple(e for e in emits if e is not None), reason, frozenset(compiler.state.reads),
-        frozenset(e.name for e in rule.emits), rule, subject_fact if kind == "fact" else None)
+        frozenset(e.name for e in rule.emits), rule, subject_fact if kind == "fact" else None,
+        source_conclusion=first.source.id if kind == "conclusion" and isinstance(
+            first.source, ast.Name) else None)
 
 
 def _source(compiler: ExprCompiler,

@@ -21,10 +21,17 @@ def evaluate(rules: Sequence[CompiledRule], ctx: EvalContext, schema: FactSchema
     no_env: dict[str, Any] = {}
     traced = ctx.tracer is not None
     by_type = ctx.fact_lists()
+    conclusions = ctx.conclusions
     for rule in rules:
         try:
             fact = rule.source_fact
-            items = by_type[fact] if fact is not None else rule.source(ctx, no_env)
+            if fact is not None:
+                items = by_type[fact]
+            elif rule.source_conclusion is not None and \
+                    rule.source_conclusion not in conclusions:
+                continue  # none drawn yet (most rules over conclusions, in one decision)
+            else:
+                items = rule.source(ctx, no_env)
             if not items:
                 continue
             fast = rule.fast

@@ -75,6 +75,19 @@ def memoised_positional(token: object, fn: Callable[..., Any],
             return result
 
         return remembered_one
+    if arity == 2:
+        def remembered_two(ctx: Any, first: Any, second: Any) -> Any:
+            key = (token, first if type(first) is str else id(first),
+                   second if type(second) is str else id(second))
+            memo = ctx.memo
+            found = memo.get(key, _MISSING)
+            if found is not _MISSING:
+                return found[1]
+            result = fn(ctx, first, second)
+            memo[key] = ((first, second), result)
+            return result
+
+        return remembered_two
 
     def remembered(ctx: Any, *args: Any) -> Any:
         key = (token, *[a if type(a) is str else id(a) for a in args])
