@@ -434,7 +434,7 @@ def numbers(results: R) -> dict[str, str]:
         floor = w4.get(count, {}).get("impls", {}).get(W4_FLOOR)
         if floor:
             out[f"floor_{count}_us"] = micros(floor["per_fact_us"])
-    out["calls"] = _calls(results)
+    out["calls"] = _calls(results, out)
     out["share"] = _share_range(results)
     out["target_facts"] = target_facts(results)
     small, large = _kam_w4(w4, "10"), _kam_w4(w4, "100000")
@@ -457,11 +457,14 @@ def _share_range(results: R) -> str:
     return f"{min(shares):.0%}-{max(shares):.0%}" if shares else "not measured"
 
 
-def _calls(results: R) -> str:
+def _calls(results: R, numbers: dict[str, str]) -> str:
+    """The calls per fact of kam_policy and the floor, as text (and each in ``numbers``)."""
     parts = []
     for suite in results["suites"].values():
         for name, w in suite.get("workloads", {}).items():
             calls = w.get("calls_per_fact")
+            if calls and KAM in calls:
+                numbers[f"{name}_calls_kam"] = f"{calls[KAM]:,.0f}"
             if calls and KAM in calls and FLOOR in calls:
                 parts.append(f"{name} {calls[KAM]:,.0f} for kam_policy, "
                              f"{calls[FLOOR]:,.0f} for the floor")
