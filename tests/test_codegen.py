@@ -139,3 +139,24 @@ def test_generated_functions_reach_no_builtins() -> None:
     for rule in BUNDLED.rules:
         assert rule.fast is not None
         assert rule.fast.__globals__["__builtins__"] == {}
+
+
+def test_small_tables_are_generated_and_agree_with_their_rows() -> None:
+    from decimal import Decimal
+    from itertools import product
+    from types import SimpleNamespace
+
+    ctx = SimpleNamespace(tracer=None, memo={})
+    flags = (True, False, None)
+    cases = {
+        "unmet_requirements": list(product(flags, flags, flags)),
+        "escalation_target": list(product(flags, flags, flags, (None, 0, 1, 2, 3))),
+        "grade_table": list(product(
+            (None, Decimal("59.99"), 60, Decimal("84.99"), 85, 95, Decimal("95.00"), 100),
+            (None, Decimal("89.99"), 90, 100))),
+    }
+    for name, inputs in cases.items():
+        table = BUNDLED.tables[name]
+        assert table.fast is not None, name
+        for args in inputs:
+            assert table.fast(ctx, *args) == table.evaluate(ctx, args), (name, args)

@@ -100,15 +100,15 @@ class ExprCompiler:
 
     # ---- helpers ---------------------------------------------------------------------------
     @contextmanager
-    def quiet(self) -> Iterator[None]:
-        """Compile again something already checked (tracer operands, index keys) without
-        reporting its diagnostics a second time."""
-        saved, generating = self.diagnostics, self.generating
-        self.diagnostics, self.generating = [], False  # only closures are needed again
+    def quiet(self, generating: bool = False) -> Iterator[None]:
+        """Compile again something already checked (tracer operands, index keys; with
+        ``generating``, code for a table's cells) without reporting its diagnostics again."""
+        saved, was_generating = self.diagnostics, self.generating
+        self.diagnostics, self.generating = [], generating
         try:
             yield
         finally:
-            self.diagnostics, self.generating = saved, generating
+            self.diagnostics, self.generating = saved, was_generating
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> Typed:
         self.diagnostics.append(Diagnostic(code, message, span, hint))

@@ -187,7 +187,9 @@ def _fast_runner(entry: Callable_) -> Callable[..., Any] | None:
     """What generated code calls: ``fast(ctx, *arguments)``, remembered as ``run`` is (the
     same memo keys, so both paths would share results; never both in one decision)."""
     table, generated = entry.table, entry.generated
-    if table is not None:
+    if table is not None and table.fast is not None:
+        fast = table.fast
+    elif table is not None:
         def fast(ctx: Any, *args: Any) -> Any:
             return table.evaluate(ctx, args)
     elif generated is not None:

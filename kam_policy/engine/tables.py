@@ -75,6 +75,8 @@ class CompiledTable:
     priority: dict[Any, int] | None
     span: Span
     index: RowIndex | None = None  # equality cells hashed (see table_index), if worth it
+    fast: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    """A small scanned table as generated code: fast(ctx, *inputs) (engine/table_fast.py)."""
 
     @cached_property
     def row_tests(self) -> tuple[Tests, ...]:
@@ -216,11 +218,17 @@ def compile_table(compiler: ExprCompiler, table: ast.Table) -> CompiledTable:
             continue
         rows.append(cells.row(row))
     index = build_index(len(input_types), _PerRow(rows, _tests), _PerRow(rows, _keys))
-    return CompiledTable(
+    compiled = CompiledTable(
         table.name, table.hit, table.aggregator, tuple(input_types),
         tuple(f.name for f in table.outputs), tuple(rows),
         _result_type(compiler, table, output_types), _priority(compiler, table, output_types),
         table.span, index)
+    if usable and len(rows) == len(table.rows):  # every row compiled: worth generating
+        from kam_policy.engine.table_fast import generate_table
+
+        # set once, right after construction: the generated function names this very table
+        object.__setattr__(compiled, "fast", generate_table(compiler, table, compiled))
+    return compiled
 
 
 class _RowCompiler:
