@@ -93,6 +93,20 @@ def test_an_untranslated_part_is_reported() -> None:
     assert i18n.untranslated(diagnostic) == ["expected something else, got 3"]
 
 
+def test_a_list_of_several_declared_values_translates(tmp_path: Path) -> None:
+    """``its values: a, b`` (an emit naming a value its conclusion lacks) is a list of names,
+    not prose: found by a generated policy whose conclusion had two values."""
+    root = write_policy(tmp_path, {"policy.kp": HEADER + (
+        "conclusion flagged(level: number, 分数_x9: number) about Complaint\n"
+        "rule r { for c in Complaint emit flagged(zzz: 1) }\n")})
+    with pytest.raises(PolicyError) as caught:
+        kam_policy.load(root)
+    [unknown] = [d for d in caught.value.diagnostics if d.code == "check.unknown-field"]
+    assert unknown.hint == "its values: level, 分数_x9"
+    assert i18n.untranslated(unknown) == []
+    assert i18n.translate(unknown, "zh").hint == "它的值有：level、分数_x9"
+
+
 def test_english_is_returned_unchanged() -> None:
     diagnostic = Diagnostic("check.unknown-name", "unknown name 'x'")
     assert i18n.translate(diagnostic, "en") is diagnostic
