@@ -1,9 +1,9 @@
 """Issue #5, loading large policies fast: each speedup against what it replaced.
 
-- The fast parser (``grammar/lalr.py``) builds the very AST of the parser it replaced
-  (``legacy_parse``, Lark's tree through a transformer), spans included, and ``parse`` reports
-  every error exactly as before (the fast parser hands such texts back to Lark's tree).
-- The bracket-depth check finds what the character loop it replaced found.
+- The fast parser (``grammar/lalr.py``) builds the very AST of the reference path, Lark's own
+  parse tree through the same builder (``parse._parse_tree``), spans included, and ``parse``
+  reports every error exactly as that path does (the fast parser hands such texts back to it).
+- The bracket-depth check finds what a plain character loop finds.
 - ``gc_paused`` switches the collector back on only when the last overlapping pause ends.
 - The table compiler shares the closures of cells that read alike, yet reports each bad cell.
 """
@@ -17,24 +17,20 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import legacy_parse
 import pytest
 from conftest import load_error, load_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from policy_strategies import policies
 
 from kam_policy.engine.gc_pause import gc_paused
 from kam_policy.engine.sources import bundled_policy_path
 from kam_policy.engine.tables import _cell_compare
-from kam_policy.errors import PolicySyntaxError
+from kam_policy.errors import Diagnostic, PolicySyntaxError
 from kam_policy.grammar import ast, parse
 from kam_policy.grammar.builder import AstBuilder
 from kam_policy.grammar.lalr import MAX_DEPTH, FastParser, Rejected
-
-try:
-    from policy_strategies import policies
-except ImportError:  # where the rule-file strategies still live in strategies.py
-    from strategies import policies  # type: ignore[attr-defined,no-redef]
+from kam_policy.grammar.span import point_span
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted(bundled_policy_path().glob("*.kp")) + sorted(
@@ -62,6 +58,12 @@ def fast() -> FastParser:
     return parser
 
 
+def reference(text: str, source: str = "p.kp") -> ast.Module:
+    """``parse`` through Lark's parse tree only: the path the fast parser falls back to."""
+    parse._check_limits(text, source)
+    return parse._parse_tree(text, source)
+
+
 def outcome(parse_fn: Any, text: str) -> Any:
     """What parsing ``text`` gives: the module, or the diagnostics and rendered error."""
     try:
@@ -70,22 +72,22 @@ def outcome(parse_fn: Any, text: str) -> Any:
         return ("error", tuple(error.diagnostics), error.rendered)
 
 
-# ---- the fast parser builds the legacy AST ---------------------------------------------------
+# ---- the fast parser builds the reference AST ---------------------------------------------------
 
 @pytest.mark.parametrize("path", FILES, ids=[p.relative_to(p.parents[1]).as_posix() for p in FILES])
-def test_fast_parser_builds_the_legacy_ast(path: Path) -> None:
+def test_fast_parser_builds_the_reference_ast(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    same(fast().parse(text, AstBuilder(path.name, text)), legacy_parse.parse(text, path.name))
+    same(fast().parse(text, AstBuilder(path.name, text)), reference(text, path.name))
 
 
-def test_fast_parser_builds_the_legacy_ast_of_a_large_decision_table() -> None:
+def test_fast_parser_builds_the_reference_ast_of_a_large_decision_table() -> None:
     rows = "".join(f'  | "R{i % 60:05d}" | "{("gold", "silver")[i % 2]}" | "O{i:06d}" |\n'
                    for i in range(300))
     tables = [f"table route_{n} {{\n  hit first\n  in region: text, tier: text\n"
               f"  out owner_id: text\n{rows}}}\n" for n in range(2)]
     text = "".join(tables)
     module = fast().parse(text, AstBuilder("route.kp", text))
-    same(module, legacy_parse.parse(text, "route.kp"))
+    same(module, reference(text, "route.kp"))
     for table in module.items:
         assert isinstance(table, ast.Table)
         assert [r.number for r in table.rows] == list(range(1, 301))
@@ -93,7 +95,7 @@ def test_fast_parser_builds_the_legacy_ast_of_a_large_decision_table() -> None:
 
 def test_parentheses_count_in_the_span_of_the_parent_only() -> None:
     text = 'param p = (a + (b)) * -(c)\nparam q = [(1), ((2))]'
-    same(fast().parse(text, AstBuilder("p.kp", text)), legacy_parse.parse(text, "p.kp"))
+    same(fast().parse(text, AstBuilder("p.kp", text)), reference(text, "p.kp"))
     product = parse.parse(text).items[0].value  # type: ignore[union-attr]
     assert isinstance(product, ast.Binary)
     assert product.span.text(text) == "(a + (b)) * -(c)"
@@ -102,19 +104,19 @@ def test_parentheses_count_in_the_span_of_the_parent_only() -> None:
 
 def test_an_empty_file() -> None:
     for text in ("", "  \n# only a comment\n"):
-        same(fast().parse(text, AstBuilder("p.kp", text)), legacy_parse.parse(text, "p.kp"))
+        same(fast().parse(text, AstBuilder("p.kp", text)), reference(text, "p.kp"))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policies())
 def test_generated_policies_parse_as_before(text: str) -> None:
-    same(outcome(parse.parse, text), outcome(legacy_parse.parse, text))
+    same(outcome(parse.parse, text), outcome(reference, text))
     try:
         module = fast().parse(text, AstBuilder("p.kp", text))
     except (Rejected, PolicySyntaxError):  # handed back to Lark's tree, which reports it
-        assert outcome(legacy_parse.parse, text)[0] == "error"
+        assert outcome(reference, text)[0] == "error"
     else:
-        same(module, legacy_parse.parse(text, "p.kp"))
+        same(module, reference(text, "p.kp"))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -129,7 +131,7 @@ def test_broken_policies_are_reported_as_before(text: str, rnd: random.Random) -
             pieces.insert(at, rnd.choice(['"', "(", ")", "{", "|", "'", "x", "1", "\\", "?",
                                           "#", "\n", "-", "in", "if"]))
     broken = "".join(pieces)
-    same(outcome(parse.parse, broken), outcome(legacy_parse.parse, broken))
+    same(outcome(parse.parse, broken), outcome(reference, broken))
 
 
 @pytest.mark.parametrize("text", [
@@ -145,7 +147,7 @@ def test_broken_policies_are_reported_as_before(text: str, rnd: random.Random) -
 def test_errors_and_deep_trees_are_handled_as_before(text: str) -> None:
     with pytest.raises((Rejected, PolicySyntaxError)):  # parse() then asks Lark's tree
         fast().parse(text, AstBuilder("p.kp", text))
-    same(outcome(parse.parse, text), outcome(legacy_parse.parse, text))
+    same(outcome(parse.parse, text), outcome(reference, text))
 
 
 # ---- the bracket-depth check -----------------------------------------------------------------
@@ -160,7 +162,29 @@ def test_bracket_depth_check_finds_what_the_loop_found(text: str) -> None:
             return error.diagnostics
         return None
 
-    assert checked(parse._check_limits) == checked(legacy_parse._check_limits)
+    assert checked(parse._check_limits) == checked(_bracket_loop)
+
+
+def _bracket_loop(text: str, source: str) -> None:
+    """The bracket-depth check as a plain loop over the characters: comments run to the end
+    of their line, texts to their first quote not right after a backslash."""
+    depth = 0
+    in_text = in_comment = False
+    for offset, char in enumerate(text):
+        if in_comment:
+            in_comment = char != "\n"
+        elif in_text:
+            in_text = char != '"' or text[offset - 1] == "\\"
+        elif char in "#\"":
+            in_comment, in_text = char == "#", char == '"'
+        elif char in "([{":
+            depth += 1
+            if depth > parse.MAX_NESTING:
+                raise PolicySyntaxError([Diagnostic(
+                    "parse.too-deep", f"brackets are nested more than {parse.MAX_NESTING} deep",
+                    point_span(source, text, offset), "split the expression with 'let' bindings")])
+        elif char in ")]}":
+            depth = max(0, depth - 1)
 
 
 # ---- the GC pause ----------------------------------------------------------------------------
