@@ -9,11 +9,13 @@ from typing import Any
 from kam_policy.engine.codegen import binding
 from kam_policy.engine.compile_expr import CompileState, ExprCompiler, Fn, Scope, Typed, constant
 from kam_policy.engine.conversions import check_assignable
-from kam_policy.engine.memo import Run, memoised, memoised_positional
+from kam_policy.engine.memo import memoised
 from kam_policy.engine.tables import CompiledTable, compile_table
 from kam_policy.engine.types import ANY, Type
 from kam_policy.grammar import ast
 from kam_policy.grammar.span import Span
+
+Run = Callable[[Any, tuple[Any, ...]], Any]  # run(ctx, argument values)
 
 
 @dataclass
@@ -69,7 +71,8 @@ class FunctionRegistry:
             entry.reads = set(self.compiler.state.reads)
             self.compiler.state = saved
             entry.state = "done"
-            entry.run, entry.fast = _runner(entry), _fast_runner(entry)
+            entry.fast = _fast_runner(entry)
+            entry.run = _runner(entry)  # calls entry.fast when no tracer listens
         return entry
 
     def _compile_table(self, entry: Callable_, node: ast.Table) -> None:
@@ -109,7 +112,8 @@ class FunctionRegistry:
         if span not in entry.sites:
             entry.sites.add(span)
             # a second call site makes a define worth remembering
-            entry.run, entry.fast = _runner(entry), _fast_runner(entry)
+            entry.fast = _fast_runner(entry)
+            entry.run = _runner(entry)  # calls entry.fast when no tracer listens
         ordered = self._bind(name, entry, args, span)
         if ordered is None:
             return constant(None, ANY)
@@ -150,12 +154,9 @@ class FunctionRegistry:
 
 
 def _runner(entry: Callable_) -> Run | None:
-    """How a call of ``entry`` runs on its argument values: a table takes them as they are, a
-    define binds them to its parameters. Scanned tables, and functions called from more than
-    one place, are remembered per decision (engine/memo.py), unless they read conclusions
-    (which grow while the decision runs): a scanned table repeats its inputs often (three
-    booleans), an indexed one is a dict lookup already, and a define called from one place
-    rarely sees the same arguments twice."""
+    """How a call from a closure runs on its argument values: with a tracer, step by step (a
+    table takes them as they are, a define binds them to its parameters); without one, as
+    generated code does (``_fast_runner``)."""
     table, body = entry.table, entry.body
     if table is not None:
         def run(ctx: Any, args: tuple[Any, ...]) -> Any:
@@ -172,20 +173,31 @@ def _runner(entry: Callable_) -> Run | None:
             return body(ctx, dict(zip(names, args, strict=False)))  # arity checked before
     else:
         return None
-    if _worth_remembering(entry):
-        return memoised(entry.node.name, run, len(entry.params))
-    return run
+    fast = entry.fast
+    if fast is None:
+        return run
+
+    def run_or_fast(ctx: Any, args: tuple[Any, ...]) -> Any:
+        if ctx.tracer is not None:  # step by step, so the tracer sees it; nothing remembered
+            return run(ctx, args)
+        return fast(ctx, *args)
+
+    return run_or_fast
 
 
 def _worth_remembering(entry: Callable_) -> bool:
+    """Scanned tables, and functions called from more than one place, are remembered per
+    decision (engine/memo.py), unless they read conclusions (which grow while the decision
+    runs): a scanned table repeats its inputs often (three booleans), an indexed one is a dict
+    lookup already, and a define called from one place rarely sees the same arguments twice."""
     table = entry.table
     worth_it = (table is not None and table.index is None) or len(entry.sites) > 1
     return worth_it and not entry.reads
 
 
 def _fast_runner(entry: Callable_) -> Callable[..., Any] | None:
-    """What generated code calls: ``fast(ctx, *arguments)``, remembered as ``run`` is (the
-    same memo keys, so both paths would share results; never both in one decision)."""
+    """What generated code (and ``run`` without a tracer) calls: ``fast(ctx, *arguments)``,
+    remembered per decision where worth it."""
     table, generated = entry.table, entry.generated
     if table is not None and table.fast is not None:
         fast = table.fast
@@ -197,7 +209,7 @@ def _fast_runner(entry: Callable_) -> Callable[..., Any] | None:
     else:
         return None
     if _worth_remembering(entry):
-        return memoised_positional(entry.node.name, fast, len(entry.params))
+        return memoised(entry.node.name, fast, len(entry.params))
     return fast
 
 

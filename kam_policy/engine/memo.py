@@ -21,48 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-Run = Callable[[Any, tuple[Any, ...]], Any]
-
 _MISSING = object()
 
 
-def memoised(token: object, run: Run, arity: int) -> Run:
-    """``run(ctx, args)`` remembered in ``ctx.memo`` under ``token`` and the arguments."""
-    if arity == 1:  # most defines take one fact: a key without a loop
-        def remembered_one(ctx: Any, args: tuple[Any, ...]) -> Any:
-            if ctx.tracer is not None:
-                return run(ctx, args)
-            only = args[0]
-            key = (token, only if type(only) is str else id(only))
-            memo = ctx.memo
-            found = memo.get(key, _MISSING)
-            if found is not _MISSING:
-                return found[1]
-            result = run(ctx, args)
-            memo[key] = (args, result)
-            return result
-
-        return remembered_one
-
-    def remembered(ctx: Any, args: tuple[Any, ...]) -> Any:
-        if ctx.tracer is not None:
-            return run(ctx, args)
-        key = (token, *[a if type(a) is str else id(a) for a in args])
-        memo = ctx.memo
-        found = memo.get(key, _MISSING)
-        if found is not _MISSING:
-            return found[1]
-        result = run(ctx, args)
-        memo[key] = (args, result)
-        return result
-
-    return remembered
-
-
-def memoised_positional(token: object, fn: Callable[..., Any],
-                        arity: int) -> Callable[..., Any]:
-    """``fn(ctx, *args)`` remembered like ``memoised`` (same keys), for generated code, which
-    only runs without a tracer."""
+def memoised(token: object, fn: Callable[..., Any], arity: int) -> Callable[..., Any]:
+    """``fn(ctx, *args)`` remembered in ``ctx.memo`` under ``token`` and the arguments. Callers
+    call it only when no tracer listens."""
     if arity == 1:
         def remembered_one(ctx: Any, only: Any) -> Any:
             key = (token, only if type(only) is str else id(only))
