@@ -165,39 +165,14 @@ def _mentions(expr: ast.Node, var: str) -> bool:
 
 
 def _quantifier(func: str, var: str, items: Source, test: Fn | None) -> Fn:
-    if func == "count":
-        def count(ctx: Any, env: dict[str, Any]) -> int:
-            found = items(ctx, env)
-            if test is None:
-                return len(found)
-            local = dict(env)
-            total = 0
-            for item in found:
-                local[var] = item
-                if test(ctx, local):
-                    total += 1
-            return total
+    """The closure of count/exists/none/all: the same loops as generated code runs
+    (``_QUANTIFIERS``), the test seeing the outer bindings and the variable."""
+    quantify = _QUANTIFIERS[func]
 
-        return count
-    want_all = func == "all"
-    negate = func == "none"
+    def quantified(ctx: Any, env: dict[str, Any]) -> Any:
+        return quantify(items(ctx, env), _one_argument(ctx, env, var, test))
 
-    def quantify(ctx: Any, env: dict[str, Any]) -> bool:
-        found = items(ctx, env)
-        if test is None:
-            result = bool(found) if not want_all else True
-            return not result if negate else result
-        local = dict(env)
-        for item in found:
-            local[var] = item
-            holds = bool(test(ctx, local))
-            if want_all and not holds:
-                return False
-            if not want_all and holds:
-                return not negate
-        return want_all or negate
-
-    return quantify
+    return quantified
 
 
 def _fold_type(compiler: ExprCompiler, node: ast.Aggregate, value: Type) -> Type:
@@ -212,16 +187,28 @@ def _fold_type(compiler: ExprCompiler, node: ast.Aggregate, value: Type) -> Type
 
 def _fold(var: str, items: Source, test: Fn | None, value: Fn,
           finish: Callable[[list[Any]], Any]) -> Fn:
+    """The closure of list/sum/min/max: ``_collect`` as generated code runs it, then ``finish``."""
     def fold(ctx: Any, env: dict[str, Any]) -> Any:
-        local = dict(env)
-        out = []
-        for item in items(ctx, env):
-            local[var] = item
-            if test is None or test(ctx, local):
-                out.append(value(ctx, local))
-        return finish(out)
+        return finish(_collect(items(ctx, env), _one_argument(ctx, env, var, test),
+                               _with_item(ctx, env, var, value)))
 
     return fold
+
+
+def _one_argument(ctx: Any, env: dict[str, Any], var: str, test: Fn | None) -> Test:
+    """``test`` as a function of the item alone (None stays None)."""
+    return None if test is None else _with_item(ctx, env, var, test)
+
+
+def _with_item(ctx: Any, env: dict[str, Any], var: str, fn: Fn) -> Callable[[Any], Any]:
+    """``fn`` of the outer bindings and ``var`` bound to the item, as a function of the item."""
+    local = dict(env)
+
+    def of_item(item: Any) -> Any:
+        local[var] = item
+        return fn(ctx, local)
+
+    return of_item
 
 
 def _finisher(func: str, value_type: Type, compiler: ExprCompiler,
