@@ -177,51 +177,32 @@ class _ValuesKey:
 # ---- fast paths for ``Policy.decide`` -----------------------------------------------------------
 # A frozen dataclass's ``__init__`` sets each field with ``object.__setattr__``; these build the
 # very same objects (the same ``__dict__``, so equality, repr, hashing and pickling are unchanged)
-# by filling the instance dictionary directly. A field added to these classes must be added here
-# too (tests/test_decision_assembly.py compares ``vars`` of both).
+# by filling the instance dictionary at once: one or more per conclusion of every decision. A
+# field added to these classes must be added here too (tests/test_decision_assembly.py compares
+# ``vars`` of both).
 
-_new = object.__new__
+
+def _built(cls: type[Any], state: dict[str, Any]) -> Any:
+    made = object.__new__(cls)
+    made.__dict__.update(state)
+    return made
 
 
 def build_subject(subject_type: str, subject_id: str) -> Subject:
     """``Subject(subject_type, subject_id)``, built faster."""
-    subject = _new(Subject)
-    state = subject.__dict__
-    state["type"] = subject_type
-    state["id"] = subject_id
+    subject: Subject = _built(Subject, {"type": subject_type, "id": subject_id})
     return subject
 
 
 def build_conclusion(name: str, subject: Subject, values: Mapping[str, Any], rule_id: str,
                      file: str, line: int, reason: str | Later | None,
                      raw_values: Mapping[str, Any]) -> Conclusion:
-    """``Conclusion(name, subject, values, rule_id, file, line, reason, raw_values)``, faster."""
-    conclusion = _new(Conclusion)
-    state = conclusion.__dict__
-    state["name"] = name
-    state["subject"] = subject
-    state["values"] = values
-    state["rule_id"] = rule_id
-    state["file"] = file
-    state["line"] = line
-    state["_reason"] = reason  # where the ``reason`` descriptor keeps it
-    state["raw_values"] = raw_values
+    """``Conclusion(name, subject, values, rule_id, file, line, reason, raw_values)``, faster
+    (``_reason`` is where the ``reason`` descriptor keeps it)."""
+    conclusion: Conclusion = _built(Conclusion, {
+        "name": name, "subject": subject, "values": values, "rule_id": rule_id, "file": file,
+        "line": line, "_reason": reason, "raw_values": raw_values})
     return conclusion
-
-
-def build_decision(decision_id: str, at: str, policy: PolicyInfo,
-                   conclusions: tuple[Conclusion, ...], fired: tuple[str, ...],
-                   skipped: tuple[str, ...]) -> Decision:
-    """``Decision(decision_id, at, policy, conclusions, fired, skipped)``, built faster."""
-    decision = _new(Decision)
-    state = decision.__dict__
-    state["decision_id"] = decision_id
-    state["at"] = at
-    state["policy"] = policy
-    state["conclusions"] = conclusions
-    state["fired"] = fired
-    state["skipped"] = skipped
-    return decision
 
 
 def sorted_conclusions(conclusions: list[Conclusion]) -> tuple[Conclusion, ...]:

@@ -20,7 +20,6 @@ from kam_policy.engine.decision import (
     PolicyInfo,
     Subject,
     build_conclusion,
-    build_decision,
     build_subject,
     new_decision_id,
     sorted_conclusions,
@@ -170,9 +169,9 @@ class Policy:
         conclusions = [self._public(c, timed, subjects)
                        for found in ctx.conclusions.values() for c in found]
         skipped = fact_set.skipped
-        return build_decision(decision_id or new_decision_id(), now.isoformat(), self.info,
-                              sorted_conclusions(conclusions), tuple(fired),
-                              tuple(str(issue) for issue in skipped) if skipped else ())
+        return Decision(decision_id or new_decision_id(), now.isoformat(), self.info,
+                        sorted_conclusions(conclusions), tuple(fired),
+                        tuple(str(issue) for issue in skipped) if skipped else ())
 
     def public_conclusion(self, found: Any) -> Conclusion:
         """The public form of a conclusion as rules saw it (values in their JSON forms)."""
