@@ -123,6 +123,20 @@ def facts(*, teams: list[dict[str, Any]] | None = None,
 # ---- writing and loading policies --------------------------------------------------------
 
 
+class SilentTracer:
+    """A tracer with exactly the three methods the Tracer docstring asks for, doing nothing
+    (its presence still makes rules run step by step through their closures)."""
+
+    def matched(self, *args: Any) -> None:
+        pass
+
+    def not_matched(self, *args: Any) -> None:
+        pass
+
+    def emitted(self, *args: Any) -> None:
+        pass
+
+
 def write_policy(root: Path, files: Mapping[str, str]) -> Path:
     """Write rule files (relative name -> text) under ``root``; returns ``root``."""
     for name, text in files.items():

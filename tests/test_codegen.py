@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SilentTracer
 from hypothesis import HealthCheck, given, settings
 from policy_strategies import checked_policies
 from strategies import appraisal_sets, complaint_sets, fact_sets
@@ -28,19 +29,6 @@ DIFFERENTIAL = settings(max_examples=EXAMPLES, deadline=None,
 NOW = datetime.fromisoformat("2026-11-27T09:00:00+08:00")
 BUNDLED = kam_policy.load()
 COMPANY = Path(__file__).parents[1] / "examples" / "company.json"
-
-
-class SilentTracer:
-    """Listens to nothing, but its presence makes rules run step by step."""
-
-    def matched(self, *args: Any) -> None:
-        pass
-
-    def not_matched(self, *args: Any) -> None:
-        pass
-
-    def emitted(self, *args: Any) -> None:
-        pass
 
 
 def outcome(policy: kam_policy.Policy, facts: dict[str, Any], now: datetime,
