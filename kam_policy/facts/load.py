@@ -35,6 +35,7 @@ __all__ = [
     "load_facts_file",
     "parse_facts_json",
     "parse_json_int",
+    "raw_identity",
     "reject_json_constant",
     "unique_json_keys",
     "validate_facts",
@@ -317,7 +318,7 @@ def _bad_record_refs(state: _RefState, batch: _Batch) -> list[FactIssue]:
         for ref, target in batch.fact_type.refs.items():
             value = item.get(ref)
             if isinstance(value, str) and value and not _exists(state, target, value):
-                fact_id = _raw_identity(batch.fact_type, item)
+                fact_id = raw_identity(batch.fact_type, item)
                 message = f"unknown {target} id {_show(value)}"
                 issues.append(FactIssue(batch.fact_type.key, index, fact_id, ref, message))
     return issues
@@ -328,7 +329,7 @@ def _ref_state(batches: list[_Batch], skip: bool) -> _RefState:
     dropped: dict[str, set[str]] = {name: set() for name in alive}
     for batch in batches:
         for _index, item in _bad_records(batch):
-            fact_id = _raw_identity(batch.fact_type, item)
+            fact_id = raw_identity(batch.fact_type, item)
             if fact_id is not None:
                 # Without skipping, a reference to a bad record is not an extra problem.
                 (dropped if skip else alive)[batch.fact_type.name].add(fact_id)
@@ -407,7 +408,7 @@ def _error_issue(batch: _Batch, error: ErrorDetails) -> FactIssue:
     index = loc[0] if loc and isinstance(loc[0], int) else None
     path = [part for part in loc[1:] if part != "[key]"]
     item = batch.raw[index] if index is not None else None
-    fact_id = _raw_identity(batch.fact_type, item)
+    fact_id = raw_identity(batch.fact_type, item)
     return FactIssue(batch.fact_type.key, index, fact_id, _dotted(path), _message(batch, error))
 
 
@@ -455,7 +456,7 @@ def _dotted(path: Sequence[int | str]) -> str | None:
     return (text if len(text) <= 80 else text[:77] + "...") or None
 
 
-def _raw_identity(fact_type: FactType, item: Any) -> str | None:
+def raw_identity(fact_type: FactType, item: Any) -> str | None:
     """The id of a raw record when it can be read (``S1``; ``S1/2026-10`` for SalesResult)."""
     if isinstance(item, fact_type.model):
         return fact_type.identity(item)

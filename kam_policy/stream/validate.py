@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from kam_policy.errors import FactError, FactIssue
-from kam_policy.facts.load import FactSet, validate_facts
+from kam_policy.facts.load import FactSet, raw_identity, validate_facts
 from kam_policy.facts.schema import FactSchema, FactType
 from kam_policy.stream.base import BaseFacts, Ref
 from kam_policy.stream.lines import Line, LineIssue, parse_line
@@ -246,16 +246,7 @@ def _raw_records(data: Mapping[str, Any], fact_type: FactType) -> list[tuple[int
     value = data.get(fact_type.key)
     if not isinstance(value, list):
         return []
-    return [(index, _raw_identity(fact_type, item)) for index, item in enumerate(value)]
-
-
-def _raw_identity(fact_type: FactType, item: Any) -> str | None:
-    fields = (fact_type.id_field,) if fact_type.id_field else next(iter(fact_type.unique), ())
-    if not isinstance(item, Mapping) or not fields:
-        return None
-    values = [item.get(name) for name in fields]
-    texts = [value for value in values if isinstance(value, str) and value]
-    return "/".join(texts) if len(texts) == len(values) else None
+    return [(index, raw_identity(fact_type, item)) for index, item in enumerate(value)]
 
 
 def _clash(fact_type: FactType, index: int, identity: str) -> FactIssue:
